@@ -1,0 +1,1 @@
+"""Other machines: SSH hosts, tunnel, bootstrap, file sync; object storage publishing. No Qt."""

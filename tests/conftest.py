@@ -1,0 +1,55 @@
+"""Test-wide fixtures: media paths, an isolated app home, and a guard against leaked threads."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_MEDIA = REPO.parent / "shared" / "media"
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def require_component(name: str, available: bool, why: str) -> None:
+    """Skip when a test component (sshd, S3 server, …) is missing — but fail in CI (LAYER_REQUIRE_ALL=1)."""
+    if available:
+        return
+    if os.environ.get("LAYER_REQUIRE_ALL") == "1":
+        pytest.fail(f"{name} is required in CI but missing: {why}")
+    pytest.skip(f"{name} missing: {why}")
+
+
+@pytest.fixture(scope="session")
+def media_dir() -> Path:
+    if not SHARED_MEDIA.is_dir():
+        pytest.fail(f"test media kit not found at {SHARED_MEDIA} (the repo's ../shared/media)")
+    return SHARED_MEDIA
+
+
+@pytest.fixture(autouse=True)
+def layer_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own app home, so nothing touches the real user's folders."""
+    home = tmp_path / "layer_home"
+    monkeypatch.setenv("LAYER_HOME", str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a thread running behind it."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5.0
+    while True:
+        leaked = [
+            t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon
+        ]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
