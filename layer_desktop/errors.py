@@ -13,7 +13,13 @@ thing concerned) and its ``hint`` says what to do. Built-in types are mixed in s
     │   │   ├── NoVideoStreamError           the step needs pictures and the file has none
     │   │   ├── NoAudioStreamError           the step needs sound and the file has none
     │   │   └── FrameOutOfRangeError (IndexError)
-    │   └── ImageError                       a still picture (faces, thumbnails)
+    │   ├── ImageError                       a still picture (faces, thumbnails)
+    │   │   ├── NoFaceError                  no face found where one is needed
+    │   │   └── MultipleFacesError           several faces and no choice made
+    │   └── PersonaError                     a persona or persona bundle
+    │       ├── ConsentRequiredError         no consent record
+    │       ├── PersonaNotFoundError (KeyError)
+    │       └── BundleError                  a .layerpersona file is tampered, truncated or not one
     ├── ConfigError                          settings or environment
     │   ├── SettingsError                    unreadable / newer settings file
     │   └── SecretStoreUnavailable           no OS keyring backend
@@ -21,6 +27,9 @@ thing concerned) and its ``hint`` says what to do. Built-in types are mixed in s
     │   ├── EncodeError                      the encoder could not be opened or failed
     │   └── RenderStateError                 a render's work folder or manifest cannot be used
     ├── ModelError                           model download / verify / load
+    │   ├── ModelNotFoundError               unknown id, or not present on disk
+    │   ├── ModelDownloadError               the download failed (network, server)
+    │   └── ModelHashMismatch                sha256 differs; the file is quarantined, never loaded
     └── RemoteError (OSError)                another machine or a storage service
 
 ``LayerWarning`` is our warning category; tests turn it into an error.
@@ -100,6 +109,33 @@ class ImageError(InputError):
     default_hint = "Use a JPEG or PNG photo of at least 64×64 pixels."
 
 
+class NoFaceError(ImageError):
+    default_hint = "Use a photo where one face is clearly visible, front-on, and at least 64 pixels wide."
+
+
+class MultipleFacesError(ImageError):
+    default_hint = "Choose which face to use (CLI: --face-index N; studio: click the face)."
+
+
+class PersonaError(InputError):
+    default_hint = "Check the persona in the Personas panel or with `layer persona show`."
+
+
+class ConsentRequiredError(PersonaError):
+    default_hint = "Record who gave consent, when, and their statement (CLI: --consent-by, --consent-statement)."
+
+
+class PersonaNotFoundError(PersonaError, KeyError):
+    default_hint = "List the personas with `layer persona list` and use one of their ids or names."
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.message
+
+
+class BundleError(PersonaError):
+    default_hint = "The .layerpersona file is damaged or was changed: export it again from its source."
+
+
 # ------------------------------------------------------------------------------------------ config
 
 
@@ -136,6 +172,21 @@ class RenderStateError(EngineError):
 
 class ModelError(LayerError):
     default_hint = "Fetch the model again with `layer models fetch`, or import a file you trust."
+
+
+class ModelNotFoundError(ModelError):
+    default_hint = "See `layer models list` for the known models and which are present."
+
+
+class ModelDownloadError(ModelError, OSError):
+    default_hint = "Check the network and run `layer models fetch` again: the download resumes where it stopped."
+
+
+class ModelHashMismatch(ModelError):
+    default_hint = (
+        "The file is not the published model (damaged download or a different file). It was moved to "
+        "quarantine and will not be loaded: fetch it again, or import the right file."
+    )
 
 
 class RemoteError(LayerError, OSError):
