@@ -7,6 +7,7 @@ thing concerned) and its ``hint`` says what to do. Built-in types are mixed in s
     LayerError
     ├── InputError (ValueError)              the user's input cannot be used
     │   ├── MediaError                       a video or audio file
+    │   │   ├── MediaNotFoundError (FileNotFoundError)
     │   │   ├── EmptyFileError               0 bytes
     │   │   ├── UnsupportedFileError         not a media file we can read (text renamed .mp4, …)
     │   │   ├── CorruptMediaError            truncated or damaged; decoding stopped part way
@@ -76,6 +77,13 @@ class MediaError(InputError):
     """A video or audio file cannot be used."""
 
     default_hint = "Open the file in a media player to check it, or export it again as MP4 (H.264/AAC)."
+
+
+class MediaNotFoundError(MediaError, FileNotFoundError):
+    default_hint = "Check the path: the file may have been moved, renamed or deleted."
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class EmptyFileError(MediaError):

@@ -1,9 +1,143 @@
-"""`layer probe|thumbs|render`: the media engine from the command line."""
+"""`layer probe|thumbs|render|rerender`: the media engine from the command line."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
+import cv2
 import typer
+from rich.table import Table
+
+from layer_desktop.cli.common import out, progress_bar
+from layer_desktop.engine.media.encode import Codec, OutputSettings
+from layer_desktop.engine.media.pipeline import Passthrough
+from layer_desktop.engine.media.probe import MediaInfo, probe
+from layer_desktop.engine.media.render import RenderReport, RenderSpec, render, rerender_range
+from layer_desktop.engine.media.thumbs import thumbnail_strip
+from layer_desktop.errors import InputError
+
+
+def probe_cmd(
+    file: Annotated[Path, typer.Argument(help="Video or audio file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show container, streams, frame rate, frame count, duration, rotation and VFR of FILE."""
+    info = probe(file)
+    if as_json:
+        out.print_json(json.dumps(info.to_dict()))
+        return
+    out.print(_probe_table(info))
+
+
+def _probe_table(info: MediaInfo) -> Table:
+    table = Table(title=str(info.path), show_header=False)
+    table.add_row("container", info.container)
+    table.add_row("duration", f"{info.duration:.3f} s")
+    table.add_row("size", f"{info.size_bytes:,} bytes")
+    if info.video:
+        v = info.video
+        table.add_row("video", f"{v.codec} {v.width}×{v.height} {v.pix_fmt}")
+        table.add_row("frames", f"{v.frame_count} in {v.duration:.3f} s")
+        table.add_row("frame rate", f"{v.avg_fps:.3f} fps avg ({v.avg_rate}); real {v.real_rate}")
+        table.add_row("variable rate", "yes (VFR)" if v.vfr else "no (CFR)")
+        table.add_row("rotation", f"{v.rotation}° → shown {v.display_width}×{v.display_height}")
+        table.add_row("colour", f"{v.color_space}/{v.color_primaries}/{v.color_transfer}, {v.color_range} range")
+    else:
+        table.add_row("video", "none")
+    if info.audio:
+        a = info.audio
+        table.add_row("audio", f"{a.codec} {a.sample_rate} Hz {a.layout} ({a.channels} ch), {a.duration:.3f} s")
+    else:
+        table.add_row("audio", "none")
+    return table
+
+
+def thumbs_cmd(
+    file: Annotated[Path, typer.Argument(help="Video file.")],
+    n: Annotated[int, typer.Option("-n", help="How many thumbnails.")] = 20,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the PNG files.")] = Path("thumbs"),
+    height: Annotated[int, typer.Option(help="Thumbnail height in pixels.")] = 90,
+    exact: Annotated[bool, typer.Option(help="Exact frames instead of the nearest keyframes.")] = False,
+) -> None:
+    """Write N evenly spaced thumbnails of FILE as PNG files (a timeline strip)."""
+    if n < 1:
+        raise InputError("-n must be at least 1.")
+    output.mkdir(parents=True, exist_ok=True)
+    strip = thumbnail_strip(file, n, height=height, exact=exact)
+    for i, thumb in enumerate(strip):
+        target = output / f"thumb_{i:03d}_frame{thumb.index:06d}.png"
+        cv2.imwrite(str(target), cv2.cvtColor(thumb.image, cv2.COLOR_RGB2BGR))
+    out.print(f"{len(strip)} thumbnails written to {output}")
+
+
+def _settings(codec: str, crf: int, preset: str, hardware: bool) -> OutputSettings:
+    if codec not in ("h264", "hevc"):
+        raise InputError(f"Unknown codec '{codec}'.", hint="Use h264 or hevc.")
+    c: Codec = "h264" if codec == "h264" else "hevc"
+    return OutputSettings(codec=c, crf=crf, preset=preset, hardware=hardware)
+
+
+def render_cmd(
+    source: Annotated[Path, typer.Argument(help="Source video.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output MP4.")],
+    passthrough: Annotated[bool, typer.Option("--passthrough", help="Identity processing step.")] = False,
+    chunk_frames: Annotated[int, typer.Option(help="Frames per chunk (each a closed GOP).")] = 60,
+    codec: Annotated[str, typer.Option(help="h264 or hevc.")] = "h264",
+    crf: Annotated[int, typer.Option(help="Quality: lower is better (0-51).")] = 18,
+    preset: Annotated[str, typer.Option(help="Encoder speed preset.")] = "medium",
+    hardware: Annotated[bool, typer.Option(help="Use NVENC when it is available.")] = True,
+    audio: Annotated[str, typer.Option(help="'source', 'none', or a replacement audio file.")] = "source",
+    work_dir: Annotated[Path | None, typer.Option(help="Folder for chunks and the manifest.")] = None,
+) -> None:
+    """Render SOURCE to OUTPUT in resumable chunks (run it again after a crash to resume)."""
+    if not passthrough:
+        raise InputError(
+            "Only --passthrough renders are available from `layer render` so far.",
+            hint="Add --passthrough (the persona transform job arrives with the face-swap stage).",
+        )
+    spec = RenderSpec(str(source), str(output), _settings(codec, crf, preset, hardware), chunk_frames, audio)
+    with progress_bar(f"Rendering {source.name}", None) as (bar, task):
+        report = render(spec, Passthrough(), work_dir=work_dir, progress=_updater(bar, task))
+    _print_report(report)
+
+
+def rerender_cmd(
+    source: Annotated[Path, typer.Argument(help="Source video of the earlier render.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The earlier render's output.")],
+    frames: Annotated[str, typer.Option(help="Inclusive frame range, e.g. 30-40.")],
+    chunk_frames: Annotated[int, typer.Option(help="As in the earlier render.")] = 60,
+    work_dir: Annotated[Path | None, typer.Option(help="As in the earlier render.")] = None,
+) -> None:
+    """Re-encode only the chunks holding FRAMES of an earlier passthrough render, then re-join."""
+    try:
+        first, last = (int(x) for x in frames.split("-", 1))
+    except ValueError:
+        raise InputError(f"'{frames}' is not a frame range.", hint="Write it as FIRST-LAST, e.g. 30-40.") from None
+    spec = RenderSpec(str(source), str(output), chunk_frames=chunk_frames)
+    with progress_bar(f"Re-rendering frames {first}-{last}", None) as (bar, task):
+        report = rerender_range(spec, first, last, Passthrough(), work_dir=work_dir, progress=_updater(bar, task))
+    _print_report(report)
+
+
+def _updater(bar: object, task: int) -> object:
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)  # type: ignore[attr-defined]
+
+    return update
+
+
+def _print_report(report: RenderReport) -> None:
+    out.print(f"Wrote {report.output}: {report.frames} frames in {report.seconds:.1f} s with {report.encoder}")
+    out.print(f"chunks: {len(report.encoded)} encoded, {len(report.reused)} reused of {report.chunks}")
+    if report.fallback_reason:
+        out.print(f"[dim]hardware encoder not used: {report.fallback_reason}[/]")
 
 
 def register(app: typer.Typer) -> None:
     """Add the media commands to the top-level app."""
+    app.command("probe")(probe_cmd)
+    app.command("thumbs")(thumbs_cmd)
+    app.command("render")(render_cmd)
+    app.command("rerender")(rerender_cmd)

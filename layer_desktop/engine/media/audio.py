@@ -1,0 +1,77 @@
+"""Audio out of a media file: float32 PCM at a requested rate, and waveform peaks for drawing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from layer_desktop.engine.media.opening import audio_stream, decode_error, open_input
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pcm:
+    samples: np.ndarray  # float32, shape (channels, n)
+    rate: int
+    start: float  # seconds: the stream time of the first sample
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[1] / self.rate
+
+    @property
+    def mono(self) -> np.ndarray:
+        return np.asarray(self.samples.mean(axis=0), dtype=np.float32)
+
+
+def extract_audio(path: str | Path, rate: int = 16000, *, channels: int = 1) -> Pcm:
+    """The first audio track as float32 PCM at ``rate`` Hz with 1 or 2 ``channels``.
+
+    Raises ``NoAudioStreamError`` when there is no audio track, ``CorruptMediaError`` when it cannot
+    be decoded to the end.
+    """
+    layout = "mono" if channels == 1 else "stereo"
+    p = Path(path)
+    with open_input(p) as container:
+        stream = audio_stream(container, p)
+        stream.thread_type = "AUTO"
+        tb = stream.time_base or Fraction(1, stream.codec_context.sample_rate or 1)
+        start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
+        # Encoders pad the last frame; the stream duration says where the real sound ends.
+        limit = round(float(stream.duration * tb) * rate) if stream.duration else None
+        resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
+        parts: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                parts.extend(r.to_ndarray() for r in resampler.resample(frame))
+            parts.extend(r.to_ndarray() for r in resampler.resample(None))
+        except av.error.FFmpegError as exc:
+            raise decode_error(p, exc, f"{sum(x.shape[1] for x in parts) / rate:.2f} s of audio") from exc
+    data = np.concatenate(parts, axis=1) if parts else np.zeros((1, 0), np.float32)
+    # "flt" is packed: one row holding channels interleaved.
+    data = data.reshape(-1, channels).T if channels > 1 else data.reshape(1, -1)
+    if limit is not None:
+        data = data[:, :limit]
+    return Pcm(np.ascontiguousarray(data, dtype=np.float32), rate, start)
+
+
+def waveform_peaks(samples: np.ndarray, buckets: int) -> np.ndarray:
+    """Min and max of each of ``buckets`` equal spans of mono ``samples``: shape (buckets, 2)."""
+    if buckets <= 0:
+        raise ValueError("buckets must be positive")
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if x.size == 0:
+        return np.zeros((buckets, 2), np.float32)
+    edges = np.linspace(0, x.size, buckets + 1).astype(np.int64)
+    peaks = np.zeros((buckets, 2), np.float32)
+    for i in range(buckets):
+        a, b = edges[i], max(edges[i + 1], edges[i] + 1)
+        span = x[a:b] if a < x.size else x[-1:]
+        peaks[i] = span.min(), span.max()
+    return peaks

@@ -1,0 +1,219 @@
+"""``probe(path)``: what a media file holds, as plain serialisable data.
+
+Frame counts and VFR come from the container's sample index when it has one (MP4/MOV: no reading of
+the media data at all), else from demuxing the packets (no decoding). Rotation comes from the first
+decoded frame's display matrix, which is where FFmpeg puts both the matrix and the old ``rotate`` tag.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.container
+
+from layer_desktop.engine.media.opening import STILL_IMAGE_FORMATS, decode_error, open_input
+from layer_desktop.errors import CorruptMediaError, UnsupportedFileError
+
+log = logging.getLogger(__name__)
+
+# Frame intervals that differ by more than this share of the mean make a clip variable-frame-rate.
+VFR_TOLERANCE = 0.02
+
+COLOR_SPACES = {0: "rgb", 1: "bt709", 2: "unspecified", 5: "bt470bg", 6: "smpte170m", 9: "bt2020nc"}
+COLOR_PRIMARIES = {1: "bt709", 2: "unspecified", 5: "bt470bg", 6: "smpte170m", 9: "bt2020"}
+COLOR_TRC = {1: "bt709", 2: "unspecified", 6: "smpte170m", 13: "srgb", 16: "smpte2084", 18: "arib-std-b67"}
+COLOR_RANGES = {0: "unspecified", 1: "tv", 2: "pc"}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    codec: str
+    width: int
+    height: int
+    display_width: int
+    display_height: int
+    rotation: int  # degrees, counter-clockwise, as the display matrix says (-90 = turn 90° clockwise)
+    pix_fmt: str
+    frame_count: int
+    duration: float  # seconds, first frame's start to last frame's end
+    start_time: float  # seconds
+    avg_fps: float
+    avg_rate: str  # exact, e.g. "150000/5953"
+    real_rate: str  # FFmpeg's r_frame_rate: the least rate that represents every timestamp
+    time_base: str
+    vfr: bool
+    has_b_frames: bool
+    sample_aspect_ratio: str
+    color_space: str
+    color_primaries: str
+    color_transfer: str
+    color_range: str
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    codec: str
+    sample_rate: int
+    channels: int
+    layout: str
+    duration: float
+    start_time: float
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: str
+    container: str
+    size_bytes: int
+    duration: float
+    bit_rate: int
+    video: VideoInfo | None
+    audio: AudioInfo | None
+    audio_tracks: int
+    metadata: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Describe ``path``; raises a ``MediaError`` subclass for empty, unreadable, truncated or still files."""
+    p = Path(path)
+    with open_input(p) as container:
+        if container.format.name in STILL_IMAGE_FORMATS:
+            raise UnsupportedFileError(f"{p} is a still image, not a video or audio file.", path=p)
+        check_complete(container, p)
+        video = _video_info(container, p) if container.streams.video else None
+        audio = _audio_info(container.streams.audio[0]) if container.streams.audio else None
+        if video is None and audio is None:
+            raise UnsupportedFileError(f"{p} holds neither video nor audio.", path=p)
+        duration = container.duration / av.time_base if container.duration else 0.0
+        return MediaInfo(
+            path=str(p),
+            container=container.format.name,
+            size_bytes=p.stat().st_size,
+            duration=duration or max(video.duration if video else 0.0, audio.duration if audio else 0.0),
+            bit_rate=int(container.bit_rate or 0),
+            video=video,
+            audio=audio,
+            audio_tracks=len(container.streams.audio),
+            metadata={str(k): str(v) for k, v in container.metadata.items()},
+        )
+
+
+def check_complete(container: av.container.InputContainer, path: Path) -> None:
+    """Raise ``CorruptMediaError`` when the container's index points past the end of the file."""
+    size = path.stat().st_size
+    for stream in container.streams:
+        entries = stream.index_entries
+        if entries is None or len(entries) == 0:
+            continue
+        needed = max(e.pos + e.size for e in entries)
+        if needed > size:
+            present = sum(1 for e in entries if e.pos + e.size <= size)
+            raise CorruptMediaError(
+                f"{path} is cut short: it holds {size} of {needed} bytes "
+                f"({100 * size // needed}%), {present} of {len(entries)} {stream.type} samples.",
+                path=path,
+            )
+
+
+def frame_timestamps(container: av.container.InputContainer, stream: av.VideoStream) -> list[int]:
+    """Presentation timestamps of every frame, in order (demux only, no decoding)."""
+    rewind(container, stream)
+    pts = [
+        p.pts for p in container.demux(stream) if p.pts is not None and p.size > 0 and not p.is_discard
+    ]
+    return sorted(pts)
+
+
+def rewind(container: av.container.InputContainer, stream: av.VideoStream) -> None:
+    """Go back to the start of ``stream`` (a no-op on a fresh container)."""
+    container.seek(stream.start_time or 0, stream=stream, backward=True)
+
+
+def _intervals_from_index(stream: av.VideoStream) -> list[int] | None:
+    entries = stream.index_entries
+    if entries is None or len(entries) < 2 or (stream.frames and len(entries) != stream.frames):
+        return None
+    ts = [e.timestamp for e in entries if not e.is_discard]
+    return [b - a for a, b in zip(ts, ts[1:], strict=False)]
+
+
+def is_vfr(intervals: list[int]) -> bool:
+    """True when frame intervals vary by more than ``VFR_TOLERANCE`` of their mean."""
+    if len(intervals) < 2:
+        return False
+    mean = sum(intervals) / len(intervals)
+    return mean > 0 and (max(intervals) - min(intervals)) > VFR_TOLERANCE * mean
+
+
+def _first_frame_rotation(container: av.container.InputContainer, stream: av.VideoStream, path: Path) -> int:
+    rewind(container, stream)
+    try:
+        for frame in container.decode(stream):
+            return int(frame.rotation)
+    except av.error.FFmpegError as exc:
+        raise decode_error(path, exc, "the first frame") from exc
+    raise CorruptMediaError(f"{path} has a video track with no decodable frame.", path=path)
+
+
+def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo:
+    stream = container.streams.video[0]
+    cc = stream.codec_context
+    tb = stream.time_base or Fraction(1, 1)
+    intervals = _intervals_from_index(stream)
+    if intervals is None:
+        pts = frame_timestamps(container, stream)
+        intervals = [b - a for a, b in zip(pts, pts[1:], strict=False)]
+        frame_count = len(pts)
+    else:
+        frame_count = int(stream.frames) or len(intervals) + 1
+    rotation = _first_frame_rotation(container, stream, path)
+    avg = stream.average_rate or stream.guessed_rate or Fraction(0, 1)
+    if stream.duration:
+        duration = float(stream.duration * tb)
+    else:
+        duration = frame_count / float(avg) if avg else 0.0
+    turned = rotation % 180 != 0
+    return VideoInfo(
+        codec=cc.name,
+        width=cc.width,
+        height=cc.height,
+        display_width=cc.height if turned else cc.width,
+        display_height=cc.width if turned else cc.height,
+        rotation=rotation,
+        pix_fmt=cc.pix_fmt or "unknown",
+        frame_count=frame_count,
+        duration=duration,
+        start_time=float(stream.start_time * tb) if stream.start_time is not None else 0.0,
+        avg_fps=float(avg),
+        avg_rate=str(avg),
+        real_rate=str(stream.base_rate or avg),
+        time_base=str(tb),
+        vfr=is_vfr(intervals),
+        has_b_frames=bool(cc.has_b_frames),
+        sample_aspect_ratio=str(cc.sample_aspect_ratio or Fraction(1, 1)),
+        color_space=COLOR_SPACES.get(int(cc.colorspace), str(cc.colorspace)),
+        color_primaries=COLOR_PRIMARIES.get(int(cc.color_primaries), str(cc.color_primaries)),
+        color_transfer=COLOR_TRC.get(int(cc.color_trc), str(cc.color_trc)),
+        color_range=COLOR_RANGES.get(int(cc.color_range), str(cc.color_range)),
+    )
+
+
+def _audio_info(stream: av.AudioStream) -> AudioInfo:
+    cc = stream.codec_context
+    tb = stream.time_base or Fraction(1, cc.sample_rate or 1)
+    return AudioInfo(
+        codec=cc.name,
+        sample_rate=int(cc.sample_rate),
+        channels=int(cc.layout.nb_channels),
+        layout=cc.layout.name,
+        duration=float(stream.duration * tb) if stream.duration else 0.0,
+        start_time=float(stream.start_time * tb) if stream.start_time is not None else 0.0,
+    )

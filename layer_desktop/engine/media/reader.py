@@ -1,0 +1,265 @@
+"""Frame-accurate random access: ``FrameReader.frame_at(i)`` returns exactly frame ``i``.
+
+Frame ``i`` is the ``i``-th presentation timestamp of the video stream (the index is built once by
+demuxing, no decoding). To reach it we seek to the last keyframe at or before its pts and decode forward
+to the exact pts; when the decoder already stands in the same GOP before it, we just decode on (the
+sequential path). This holds with B-frames, variable frame rate and a non-zero start time.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import av.container
+import numpy as np
+
+from layer_desktop.engine.media.opening import decode_error, open_input, video_stream
+from layer_desktop.engine.media.probe import check_complete
+from layer_desktop.errors import CorruptMediaError, FrameOutOfRangeError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FrameIndex:
+    """Every frame's pts in presentation order, and the pts of the keyframes."""
+
+    pts: tuple[int, ...]
+    keyframes: tuple[int, ...]
+    time_base: Fraction
+
+    def __len__(self) -> int:
+        return len(self.pts)
+
+    def keyframe_before(self, pts: int) -> int:
+        """The pts of the last keyframe at or before ``pts`` (the first keyframe if none is)."""
+        i = bisect.bisect_right(self.keyframes, pts) - 1
+        return self.keyframes[max(i, 0)]
+
+
+@dataclass(frozen=True)
+class DecodedFrame:
+    index: int
+    pts: int
+    time: float  # seconds from the stream's first frame
+    image: np.ndarray  # RGB uint8 (H, W, 3)
+
+
+def build_index(container: av.container.InputContainer, stream: av.VideoStream, path: Path) -> FrameIndex:
+    """Demux ``stream`` once and collect frame and keyframe timestamps."""
+    pts: list[int] = []
+    keys: list[int] = []
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.size == 0 or packet.is_discard:
+                continue
+            pts.append(packet.pts)
+            if packet.is_keyframe:
+                keys.append(packet.pts)
+    except av.error.FFmpegError as exc:
+        raise decode_error(path, exc, f"packet {len(pts)}") from exc
+    if not pts:
+        raise CorruptMediaError(f"{path} has a video track without frames.", path=path)
+    pts.sort()
+    keys.sort()
+    if not keys or keys[0] > pts[0]:
+        keys.insert(0, pts[0])  # decoding from the start always works
+    return FrameIndex(tuple(pts), tuple(keys), stream.time_base or Fraction(1, 1))
+
+
+class FrameReader:
+    """Random and sequential access to the frames of one video file. Not for use by two threads at once.
+
+    Use as a context manager, or call ``close()``.
+    """
+
+    def __init__(self, path: str | Path, *, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.path = Path(path)
+        self._open = open_input(self.path)
+        self._container = self._open.__enter__()
+        try:
+            self._stream = video_stream(self._container, self.path)
+            check_complete(self._container, self.path)
+            self._stream.thread_type = "AUTO"
+            self.index = build_index(self._container, self._stream, self.path)
+        except BaseException:
+            self.close()
+            raise
+        self._rotation: int | None = None
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache_bytes = cache_bytes
+        self._cached = 0
+        self._frames: Iterator[av.VideoFrame] | None = None
+        self._last_pts: int | None = None
+        self._lock = threading.Lock()
+        self.seeks = 0  # how many seeks were needed (tests and benchmarks read this)
+
+    # ---------------------------------------------------------------- life cycle
+    def __enter__(self) -> FrameReader:
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._frames = None
+        self._open.__exit__(None, None, None)
+
+    # ---------------------------------------------------------------- facts
+    @property
+    def frame_count(self) -> int:
+        return len(self.index)
+
+    @property
+    def stream(self) -> av.VideoStream:
+        return self._stream
+
+    @property
+    def end_pts(self) -> int | None:
+        """Where the last frame ends, from the container (None when it does not say)."""
+        stream = self._stream
+        if stream.duration is None:
+            return None
+        return int((stream.start_time or 0) + stream.duration)
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self._container.streams.audio)
+
+    @property
+    def rotation(self) -> int:
+        """Display rotation in degrees (counter-clockwise, as in the display matrix)."""
+        if self._rotation is None:
+            with self._lock:
+                self._rotation = int(self._decode_exact(0).rotation)
+        return self._rotation
+
+    def time_of(self, index: int) -> float:
+        return float((self.index.pts[index] - self.index.pts[0]) * self.index.time_base)
+
+    # ---------------------------------------------------------------- random access
+    def frame_at(self, index: int, *, rotate: bool = False) -> DecodedFrame:
+        """Exactly frame ``index`` (0-based, presentation order) as RGB; ``rotate`` applies the display matrix.
+
+        Raises ``FrameOutOfRangeError`` for an index outside the video, ``CorruptMediaError`` when the
+        file cannot be decoded up to that frame.
+        """
+        self.check_index(index)
+        with self._lock:
+            image = self._cache.get(index)
+            if image is None:
+                frame = self._decode_exact(index)
+                self._rotation = int(frame.rotation)
+                image = frame.to_ndarray(format="rgb24")
+                self._remember(index, image)
+            else:
+                self._cache.move_to_end(index)
+        if rotate and self.rotation:
+            image = np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
+        return DecodedFrame(index, self.index.pts[index], self.time_of(index), image)
+
+    def frame_at_time(self, seconds: float, *, rotate: bool = False) -> DecodedFrame:
+        """The frame shown ``seconds`` after the first frame."""
+        target = self.index.pts[0] + round(Fraction(seconds) / self.index.time_base)
+        return self.frame_at(max(bisect.bisect_right(self.index.pts, target) - 1, 0), rotate=rotate)
+
+    def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Decoded frames ``start`` .. ``stop - 1`` in order, as PyAV frames (no colour conversion)."""
+        stop = self.frame_count if stop is None else stop
+        if start >= stop:
+            return
+        self.check_index(start)
+        self.check_index(stop - 1)
+        with self._lock:
+            first = self._decode_exact(start)
+            yield start, first
+            for index in range(start + 1, stop):
+                try:
+                    frame = self._next_matching(self.index.pts[index])
+                except _Overshot:
+                    raise CorruptMediaError(
+                        f"{self.path} is missing frame {index} (pts {self.index.pts[index]}).", path=self.path
+                    ) from None
+                yield index, frame
+
+    def invalidate_position(self) -> None:
+        """Forget where the decoder stands (after someone else moved the container)."""
+        self._frames = None
+        self._last_pts = None
+
+    # ---------------------------------------------------------------- internals
+    def check_index(self, index: int) -> None:
+        if not 0 <= index < self.frame_count:
+            raise FrameOutOfRangeError(
+                f"Frame {index} is outside {self.path.name}, which has frames 0 to {self.frame_count - 1}.",
+                path=self.path,
+            )
+
+    def _decode_exact(self, index: int) -> av.VideoFrame:
+        target = self.index.pts[index]
+        keyframe = self.index.keyframe_before(target)
+        sequential = self._last_pts is not None and keyframe <= self._last_pts < target
+        if not sequential:
+            self._seek(keyframe)
+        try:
+            return self._next_matching(target)
+        except _Overshot:
+            # The demuxer landed after the frame (rare index quirks): restart from the stream's start.
+            log.debug("overshot pts %d in %s; decoding from the start", target, self.path)
+            self._seek(self.index.pts[0], to_start=True)
+            return self._next_matching(target)
+
+    def _seek(self, pts: int, *, to_start: bool = False) -> None:
+        self.seeks += 1
+        offset = (self._stream.start_time or 0) if to_start else pts
+        self._container.seek(offset, stream=self._stream, backward=True, any_frame=False)
+        self._frames = self._decode_iter()
+        self._last_pts = None
+
+    def _decode_iter(self) -> Iterator[av.VideoFrame]:
+        for packet in self._container.demux(self._stream):
+            yield from packet.decode()  # type: ignore[misc]
+
+    def _next_matching(self, target: int) -> av.VideoFrame:
+        if self._frames is None:
+            self._seek(self.index.keyframe_before(target))
+        assert self._frames is not None
+        try:
+            for frame in self._frames:
+                if frame.pts is None:
+                    continue
+                self._last_pts = frame.pts
+                if frame.pts == target:
+                    return frame
+                if frame.pts > target:
+                    self._frames = None
+                    raise _Overshot
+        except av.error.FFmpegError as exc:
+            self._frames = None
+            raise decode_error(self.path, exc, f"pts {target}") from exc
+        self._frames = None
+        raise CorruptMediaError(
+            f"{self.path} ends before frame pts {target}: the file is damaged or cut short.", path=self.path
+        )
+
+    def _remember(self, index: int, image: np.ndarray) -> None:
+        self._cache[index] = image
+        self._cached += image.nbytes
+        while self._cached > self._cache_bytes and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cached -= old.nbytes
+
+
+class _Overshot(Exception):
+    """Decoding passed the wanted pts without meeting it."""

@@ -1,0 +1,219 @@
+"""Chunked, resumable rendering of a whole video, and the re-render of a frame range (the review splice).
+
+    render(spec)                      encode every chunk not already finished, then join + mux audio
+    rerender_range(spec, a, b, step)  encode again only the chunks holding frames a..b, then re-join
+
+The work folder holds the chunk files and ``manifest.json``; it is kept after the render so that a
+review can splice re-rendered ranges in later. A manifest made for other settings or another source
+file is discarded (its chunks would not join with new ones).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from layer_desktop.engine.media.chunks import (
+    ChunkRecord,
+    RenderManifest,
+    chunks_touching,
+    load_manifest,
+    plan_chunks,
+    remove_stray_files,
+    reusable_chunks,
+    save_manifest,
+)
+from layer_desktop.engine.media.encode import ColourTags, OutputSettings, choose_encoder
+from layer_desktop.engine.media.join import AudioPlan, ChunkSource, VideoTiming, join_chunks
+from layer_desktop.engine.media.pipeline import ChunkJob, ChunkWriter, EncodeTarget, FrameProcessor, Passthrough, Pipeline
+from layer_desktop.engine.media.reader import FrameReader
+from layer_desktop.errors import RenderStateError
+from layer_desktop.paths import app_paths
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (frames done, frames to do)
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    """What to render. Plain data: the same spec runs in-process, in the local engine or on a remote one."""
+
+    source: str
+    output: str
+    settings: OutputSettings = field(default_factory=OutputSettings)
+    chunk_frames: int = 60
+    audio: str = "source"  # "source" (copy the original track), "none", or a path to replacement audio
+
+    def fingerprint(self, encoder: str) -> str:
+        src = Path(self.source).resolve()
+        stat = src.stat()
+        key = {
+            "source": str(src), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+            "settings": asdict(self.settings), "chunk_frames": self.chunk_frames, "encoder": encoder,
+        }  # fmt: skip
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    output: str
+    frames: int
+    chunks: int
+    encoded: tuple[int, ...]  # chunks encoded in this run
+    reused: tuple[int, ...]  # finished chunks verified and reused
+    encoder: str
+    fallback_reason: str | None
+    seconds: float
+    work_dir: str
+
+
+def default_work_dir(spec: RenderSpec) -> Path:
+    """The work folder for ``spec``'s output, in the app's cache (one per output path)."""
+    key = hashlib.sha1(str(Path(spec.output).resolve()).encode()).hexdigest()[:16]
+    return app_paths().renders_dir / f"{Path(spec.output).stem}-{key}"
+
+
+def render(
+    spec: RenderSpec,
+    processor: FrameProcessor | None = None,
+    *,
+    work_dir: Path | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> RenderReport:
+    """Render ``spec``, reusing verified finished chunks from an earlier (interrupted) run.
+
+    Raises ``MediaError`` subclasses for unusable input, ``EncodeError`` when encoding fails and
+    ``RenderCancelled`` when ``cancel`` is set; in every case no output file is left behind as if complete.
+    """
+    return _run(spec, processor or Passthrough(), work_dir or default_work_dir(spec), None, progress, cancel)
+
+
+def rerender_range(
+    spec: RenderSpec,
+    first: int,
+    last: int,
+    processor: FrameProcessor,
+    *,
+    work_dir: Path | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> RenderReport:
+    """Encode again only the chunks holding frames ``first`` .. ``last`` with ``processor``, then re-join."""
+    wd = work_dir or default_work_dir(spec)
+    if load_manifest(wd) is None:
+        raise RenderStateError(
+            f"There is no earlier render of {spec.output} to splice into.",
+            hint="Render the whole video first; then re-render ranges of it.",
+        )
+    return _run(spec, processor, wd, (first, last), progress, cancel)
+
+
+def _prepare_manifest(spec: RenderSpec, wd: Path, encoder: str, total: int) -> RenderManifest:
+    fingerprint = spec.fingerprint(encoder)
+    manifest = load_manifest(wd)
+    if manifest is not None and (manifest.fingerprint != fingerprint or manifest.total_frames != total):
+        log.info("render settings or source changed; discarding earlier chunks in %s", wd)
+        manifest = None
+    if manifest is None:
+        manifest = RenderManifest(fingerprint, total, spec.chunk_frames, encoder)
+    remove_stray_files(wd, manifest)
+    return manifest
+
+
+def _run(
+    spec: RenderSpec,
+    processor: FrameProcessor,
+    wd: Path,
+    redo: tuple[int, int] | None,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> RenderReport:
+    started = time.perf_counter()
+    choice = choose_encoder(spec.settings)
+    with FrameReader(spec.source) as reader:
+        if redo is not None:
+            reader.check_index(redo[0])
+            reader.check_index(redo[1])
+        wd.mkdir(parents=True, exist_ok=True)
+        total = reader.frame_count
+        plan = plan_chunks(total, spec.chunk_frames)
+        manifest = _prepare_manifest(spec, wd, choice.name, total)
+        if redo is not None:
+            for index in chunks_touching(plan, *redo):
+                manifest.chunks.pop(index, None)
+        reused = reusable_chunks(wd, manifest, plan)
+        save_manifest(wd, manifest)
+        remove_stray_files(wd, manifest)
+        jobs = [ChunkJob(i, s, e) for i, (s, e) in enumerate(plan) if i not in reused]
+        _encode_jobs(reader, processor, jobs, wd, manifest, choice.name, spec, progress, cancel)
+        first_pts = reader.index.pts[0]
+        sources = [
+            ChunkSource(wd / manifest.chunks[i].file, reader.index.pts[s] - first_pts) for i, (s, _) in enumerate(plan)
+        ]
+        offset = float(first_pts * reader.index.time_base)
+        timing = VideoTiming(
+            time_base=reader.index.time_base, rate=reader.stream.average_rate or Fraction(25, 1),
+            end_pts=reader.end_pts - first_pts if reader.end_pts else None, rotation=reader.rotation,
+        )  # fmt: skip
+        join_chunks(sources, Path(spec.output), timing=timing, audio=_audio_plan(spec, reader, offset))
+    return RenderReport(
+        output=spec.output, frames=total, chunks=len(plan), encoded=tuple(j.index for j in jobs),
+        reused=tuple(sorted(reused)), encoder=choice.name, fallback_reason=choice.fallback_reason,
+        seconds=time.perf_counter() - started, work_dir=str(wd),
+    )  # fmt: skip
+
+
+def _audio_plan(spec: RenderSpec, reader: FrameReader, offset: float) -> AudioPlan:
+    if spec.audio == "none":
+        return AudioPlan(None)
+    if spec.audio == "source":
+        return AudioPlan(Path(spec.source) if reader.has_audio else None, offset=offset)
+    return AudioPlan(Path(spec.audio), offset=0.0, reencode=True)
+
+
+def _encode_jobs(
+    reader: FrameReader,
+    processor: FrameProcessor,
+    jobs: list[ChunkJob],
+    wd: Path,
+    manifest: RenderManifest,
+    encoder: str,
+    spec: RenderSpec,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> None:
+    if not jobs:
+        return
+    stream = reader.stream
+    target = EncodeTarget(
+        work_dir=wd, encoder=encoder, settings=spec.settings, width=stream.codec_context.width,
+        height=stream.codec_context.height, rate=stream.average_rate or Fraction(25, 1),
+        time_base=reader.index.time_base, first_pts=reader.index.pts[0], processor_tag=processor.tag,
+        colour=ColourTags.of(stream),
+    )  # fmt: skip
+    lock = threading.Lock()
+
+    def chunk_done(record: ChunkRecord) -> None:
+        with lock:
+            manifest.chunks[record.index] = record
+            save_manifest(wd, manifest)
+        log.debug("chunk %d finished (%d frames)", record.index, record.stop - record.start)
+
+    todo = sum(j.stop - j.start for j in jobs)
+    report = (lambda done: progress(done, todo)) if progress else None
+    Pipeline(reader, processor, ChunkWriter(target, chunk_done), progress=report, cancel=cancel).run(jobs)
+
+
+def clean_work_dir(work_dir: Path) -> None:
+    """Delete a render's work folder (after publishing, when no more splices are wanted)."""
+    shutil.rmtree(work_dir, ignore_errors=True)
