@@ -108,6 +108,10 @@ def rerender_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="The earlier render's output.")],
     frames: Annotated[str, typer.Option(help="Inclusive frame range, e.g. 30-40.")],
     chunk_frames: Annotated[int, typer.Option(help="As in the earlier render.")] = 60,
+    codec: Annotated[str, typer.Option(help="As in the earlier render.")] = "h264",
+    crf: Annotated[int, typer.Option(help="As in the earlier render.")] = 18,
+    preset: Annotated[str, typer.Option(help="As in the earlier render.")] = "medium",
+    hardware: Annotated[bool, typer.Option(help="As in the earlier render.")] = True,
     work_dir: Annotated[Path | None, typer.Option(help="As in the earlier render.")] = None,
 ) -> None:
     """Re-encode only the chunks holding FRAMES of an earlier passthrough render, then re-join."""
@@ -115,7 +119,7 @@ def rerender_cmd(
         first, last = (int(x) for x in frames.split("-", 1))
     except ValueError:
         raise InputError(f"'{frames}' is not a frame range.", hint="Write it as FIRST-LAST, e.g. 30-40.") from None
-    spec = RenderSpec(str(source), str(output), chunk_frames=chunk_frames)
+    spec = RenderSpec(str(source), str(output), _settings(codec, crf, preset, hardware), chunk_frames)
     with progress_bar(f"Re-rendering frames {first}-{last}", None) as (bar, task):
         report = rerender_range(spec, first, last, Passthrough(), work_dir=work_dir, progress=_updater(bar, task))
     _print_report(report)

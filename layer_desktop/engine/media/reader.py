@@ -84,14 +84,18 @@ class FrameReader:
     Use as a context manager, or call ``close()``.
     """
 
-    def __init__(self, path: str | Path, *, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+    def __init__(
+        self, path: str | Path, *, cache_bytes: int = DEFAULT_CACHE_BYTES, threading_mode: str = "AUTO"
+    ) -> None:
+        """Open ``path``; ``threading_mode`` is FFmpeg's: "AUTO" (frame threads, best for long sequential
+        runs such as a render) or "SLICE" (lower latency for scattered random access)."""
         self.path = Path(path)
         self._open = open_input(self.path)
         self._container = self._open.__enter__()
         try:
             self._stream = video_stream(self._container, self.path)
             check_complete(self._container, self.path)
-            self._stream.thread_type = "AUTO"
+            self._stream.thread_type = threading_mode
             self.index = build_index(self._container, self._stream, self.path)
         except BaseException:
             self.close()
@@ -102,6 +106,7 @@ class FrameReader:
         self._cached = 0
         self._frames: Iterator[av.VideoFrame] | None = None
         self._last_pts: int | None = None
+        self._target = 0
         self._lock = threading.Lock()
         self.seeks = 0  # how many seeks were needed (tests and benchmarks read this)
 
@@ -228,10 +233,19 @@ class FrameReader:
         self._last_pts = None
 
     def _decode_iter(self) -> Iterator[av.VideoFrame]:
+        # Frames before the target that no other frame refers to need not be decoded at all: skipping
+        # them roughly halves the work of a seek with B-frames, and the target itself is never skipped.
+        ctx = self._stream.codec_context
+        skipping = False
         for packet in self._container.demux(self._stream):
+            skip = packet.pts is not None and packet.pts < self._target
+            if skip != skipping:
+                ctx.skip_frame = "NONREF" if skip else "DEFAULT"
+                skipping = skip
             yield from packet.decode()  # type: ignore[misc]
 
     def _next_matching(self, target: int) -> av.VideoFrame:
+        self._target = target
         if self._frames is None:
             self._seek(self.index.keyframe_before(target))
         assert self._frames is not None
