@@ -121,7 +121,8 @@ def seek_latency(clip: Path, seeks: int, mode: str, made: float) -> None:
     print(f"        opened + indexed          : {opened * 1000:7.1f} ms")
     print(f"        sequential frame          : {sequential * 1000:7.1f} ms")
     print(
-        f"        random frame_at p50 / p95 : {p50:7.1f} / {p95:.1f} ms over {seeks} seeks (target p95 <= 80 ms)"
+        f"        random frame_at p50 / p95 : {p50:7.1f} / {p95:.1f} ms over {seeks} seeks "
+        "(target p95 <= 80 ms)"
     )
     print(f"        p95 / sequential frame    : {p95 / (sequential * 1000):7.1f}x")
 

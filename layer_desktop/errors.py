@@ -130,7 +130,9 @@ class PersonaError(InputError):
 
 
 class ConsentRequiredError(PersonaError):
-    default_hint = "Record who gave consent, when, and their statement (CLI: --consent-by, --consent-statement)."
+    default_hint = (
+        "Record who gave consent, when, and their statement (CLI: --consent-by, --consent-statement)."
+    )
 
 
 class PersonaNotFoundError(PersonaError, KeyError):
@@ -187,7 +189,9 @@ class ModelNotFoundError(ModelError):
 
 
 class ModelDownloadError(ModelError, OSError):
-    default_hint = "Check the network and run `layer models fetch` again: the download resumes where it stopped."
+    default_hint = (
+        "Check the network and run `layer models fetch` again: the download resumes where it stopped."
+    )
 
 
 class ModelHashMismatch(ModelError):

@@ -59,7 +59,10 @@ def app_paths(home: str | os.PathLike[str] | None = None) -> AppPaths:
         return AppPaths(base / "config", base / "data", base / "cache", base / "logs")
     dirs = platformdirs.PlatformDirs(APP_NAME, APP_AUTHOR)
     return AppPaths(
-        Path(dirs.user_config_dir), Path(dirs.user_data_dir), Path(dirs.user_cache_dir), Path(dirs.user_log_dir)
+        Path(dirs.user_config_dir),
+        Path(dirs.user_data_dir),
+        Path(dirs.user_cache_dir),
+        Path(dirs.user_log_dir),
     )
 
 

@@ -46,9 +46,7 @@ def no_leaked_threads() -> Iterator[None]:
     yield
     deadline = time.monotonic() + 5.0
     while True:
-        leaked = [
-            t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon
-        ]
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
         if not leaked or time.monotonic() > deadline:
             break
         time.sleep(0.05)

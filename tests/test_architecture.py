@@ -29,6 +29,8 @@ def _modules() -> list[str]:
 
 def test_engine_and_remote_import_without_qt() -> None:
     modules = _modules()
-    result = subprocess.run([sys.executable, "-c", SCRIPT, *modules], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, *modules], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert f"imported {len(modules)}" in result.stdout

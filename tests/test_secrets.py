@@ -8,8 +8,10 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
-from keyrings.alt.file import EncryptedKeyring  # noqa: F401  (proves keyrings.alt is importable)
-from keyrings.alt.file import PlaintextKeyring
+from keyrings.alt.file import (
+    EncryptedKeyring,  # noqa: F401  (proves keyrings.alt is importable)
+    PlaintextKeyring,
+)
 
 from layer_desktop.errors import SecretStoreUnavailable
 from layer_desktop.secrets import KeyringSecrets, SessionSecrets

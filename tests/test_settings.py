@@ -27,7 +27,9 @@ def test_round_trip(tmp_path: Path) -> None:
 
 def test_v1_file_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
-    path.write_text(json.dumps({"schema_version": 1, "device": "cuda", "render_crf": 22, "render_codec": "hevc"}))
+    path.write_text(
+        json.dumps({"schema_version": 1, "device": "cuda", "render_crf": 22, "render_codec": "hevc"})
+    )
     s = load_settings(path)
     assert s.schema_version == SCHEMA_VERSION
     assert s.device == "cuda" and s.render.crf == 22 and s.render.codec == "hevc"

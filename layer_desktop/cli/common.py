@@ -20,7 +20,8 @@ def run_cli(app: typer.Typer, argv: list[str] | None) -> int:
     """Run a typer app, turning a ``LayerError`` into a clean message and exit status 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click *returns* the code of a typer.Exit instead of raising it.
+        code = app(args=argv, standalone_mode=False)
     except LayerError as exc:
         console.print(f"[bold red]Error:[/] {exc.message}")
         console.print(f"[yellow]What to do:[/] {exc.hint}")

@@ -43,12 +43,16 @@ def _probe_table(info: MediaInfo) -> Table:
         table.add_row("frame rate", f"{v.avg_fps:.3f} fps avg ({v.avg_rate}); real {v.real_rate}")
         table.add_row("variable rate", "yes (VFR)" if v.vfr else "no (CFR)")
         table.add_row("rotation", f"{v.rotation}° → shown {v.display_width}×{v.display_height}")
-        table.add_row("colour", f"{v.color_space}/{v.color_primaries}/{v.color_transfer}, {v.color_range} range")
+        table.add_row(
+            "colour", f"{v.color_space}/{v.color_primaries}/{v.color_transfer}, {v.color_range} range"
+        )
     else:
         table.add_row("video", "none")
     if info.audio:
         a = info.audio
-        table.add_row("audio", f"{a.codec} {a.sample_rate} Hz {a.layout} ({a.channels} ch), {a.duration:.3f} s")
+        table.add_row(
+            "audio", f"{a.codec} {a.sample_rate} Hz {a.layout} ({a.channels} ch), {a.duration:.3f} s"
+        )
     else:
         table.add_row("audio", "none")
     return table
@@ -57,7 +61,9 @@ def _probe_table(info: MediaInfo) -> Table:
 def thumbs_cmd(
     file: Annotated[Path, typer.Argument(help="Video file.")],
     n: Annotated[int, typer.Option("-n", help="How many thumbnails.")] = 20,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the PNG files.")] = Path("thumbs"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the PNG files.")] = Path(
+        "thumbs"
+    ),
     height: Annotated[int, typer.Option(help="Thumbnail height in pixels.")] = 90,
     exact: Annotated[bool, typer.Option(help="Exact frames instead of the nearest keyframes.")] = False,
 ) -> None:
@@ -118,10 +124,14 @@ def rerender_cmd(
     try:
         first, last = (int(x) for x in frames.split("-", 1))
     except ValueError:
-        raise InputError(f"'{frames}' is not a frame range.", hint="Write it as FIRST-LAST, e.g. 30-40.") from None
+        raise InputError(
+            f"'{frames}' is not a frame range.", hint="Write it as FIRST-LAST, e.g. 30-40."
+        ) from None
     spec = RenderSpec(str(source), str(output), _settings(codec, crf, preset, hardware), chunk_frames)
     with progress_bar(f"Re-rendering frames {first}-{last}", None) as (bar, task):
-        report = rerender_range(spec, first, last, Passthrough(), work_dir=work_dir, progress=_updater(bar, task))
+        report = rerender_range(
+            spec, first, last, Passthrough(), work_dir=work_dir, progress=_updater(bar, task)
+        )
     _print_report(report)
 
 
@@ -133,7 +143,9 @@ def _updater(bar: object, task: int) -> object:
 
 
 def _print_report(report: RenderReport) -> None:
-    out.print(f"Wrote {report.output}: {report.frames} frames in {report.seconds:.1f} s with {report.encoder}")
+    out.print(
+        f"Wrote {report.output}: {report.frames} frames in {report.seconds:.1f} s with {report.encoder}"
+    )
     out.print(f"chunks: {len(report.encoded)} encoded, {len(report.reused)} reused of {report.chunks}")
     if report.fallback_reason:
         out.print(f"[dim]hardware encoder not used: {report.fallback_reason}[/]")

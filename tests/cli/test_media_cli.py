@@ -24,7 +24,9 @@ def test_probe_table(media_dir: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "120 in 4.000 s" in text and "no (CFR)" in text
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).parents[3] / "shared/media/bad").glob("*")))
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (Path(__file__).parents[3] / "shared/media/bad").glob("*"))
+)
 def test_every_bad_file_gives_a_clean_error_or_a_valid_probe(
     media_dir: Path, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -40,7 +42,10 @@ def test_every_bad_file_gives_a_clean_error_or_a_valid_probe(
 
 
 def test_thumbs_writes_pngs(media_dir: Path, tmp_path: Path) -> None:
-    assert main(["thumbs", str(media_dir / "clips" / "talk_astronaut_4s.mp4"), "-n", "6", "-o", str(tmp_path)]) == 0
+    assert (
+        main(["thumbs", str(media_dir / "clips" / "talk_astronaut_4s.mp4"), "-n", "6", "-o", str(tmp_path)])
+        == 0
+    )
     assert len(list(tmp_path.glob("thumb_*.png"))) == 6
 
 
@@ -52,7 +57,9 @@ def test_render_and_rerender(media_dir: Path, tmp_path: Path, capsys: pytest.Cap
     assert "4 encoded, 0 reused of 4" in capsys.readouterr().out
     video = probe(out).video
     assert video is not None and video.frame_count == 100
-    assert main(["rerender", str(src), "-o", str(out), "--frames", "30-40", "--preset", "veryfast", *args]) == 0
+    assert (
+        main(["rerender", str(src), "-o", str(out), "--frames", "30-40", "--preset", "veryfast", *args]) == 0
+    )
     assert "1 encoded, 3 reused of 4" in capsys.readouterr().out
 
 

@@ -23,7 +23,7 @@ class Pcm:
 
     @property
     def duration(self) -> float:
-        return self.samples.shape[1] / self.rate
+        return int(self.samples.shape[1]) / self.rate
 
     @property
     def mono(self) -> np.ndarray:
@@ -40,7 +40,7 @@ def extract_audio(path: str | Path, rate: int = 16000, *, channels: int = 1) -> 
     p = Path(path)
     with open_input(p) as container:
         stream = audio_stream(container, p)
-        stream.thread_type = "AUTO"
+        stream.codec_context.thread_type = "AUTO"
         tb = stream.time_base or Fraction(1, stream.codec_context.sample_rate or 1)
         start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
         # Encoders pad the last frame; the stream duration says where the real sound ends.

@@ -9,10 +9,11 @@ import functools
 import logging
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, cast
 
 import av
 import av.container
+from av.video.codeccontext import VideoCodecContext
 
 from layer_desktop.errors import EncodeError
 
@@ -95,7 +96,8 @@ def _hardware_opens(encoder: str) -> str | None:
         codec = av.codec.Codec(encoder, "w")
     except (av.error.FFmpegError, ValueError) as exc:
         return f"{encoder} is not built into this FFmpeg ({exc})"
-    ctx = av.codec.CodecContext.create(codec)
+    # A video encoder (only NVENC names are probed), so its context is a video one.
+    ctx = cast(VideoCodecContext, av.codec.CodecContext.create(codec))
     ctx.width, ctx.height, ctx.pix_fmt = 256, 256, "yuv420p"
     ctx.time_base = Fraction(1, 25)
     try:
@@ -131,14 +133,15 @@ def add_video_stream(
 ) -> av.VideoStream:
     """Add an encoding video stream to ``out``; raises ``EncodeError`` when the encoder refuses."""
     try:
-        stream = out.add_stream(encoder, rate=rate)
+        # ``encoder`` names a video encoder, so the new stream is a video stream.
+        stream = cast(av.VideoStream, out.add_stream(encoder, rate=rate))
         stream.width, stream.height, stream.pix_fmt = width, height, settings.pix_fmt
         stream.time_base = time_base
         stream.codec_context.time_base = time_base
         stream.codec_context.gop_size = gop
         if settings.threads:
             stream.codec_context.thread_count = settings.threads
-        stream.options = encoder_options(settings, encoder, gop)
+        stream.options = dict(encoder_options(settings, encoder, gop))
         if colour is not None:
             cc = stream.codec_context
             cc.colorspace, cc.color_range = colour.space, colour.range

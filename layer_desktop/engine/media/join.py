@@ -10,15 +10,18 @@ only when complete.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.container
+from av.stream import Stream
 
 from layer_desktop.engine.media.opening import audio_stream, open_input
 from layer_desktop.errors import EncodeError, RenderStateError
@@ -74,13 +77,13 @@ def reorder_delay(pts_in_decode_order: Sequence[int]) -> int:
 
 def _durations(per_chunk: Sequence[Sequence[int]], end_pts: int | None) -> dict[int, int]:
     ordered = sorted(p for chunk in per_chunk for p in chunk)
-    durations = {a: b - a for a, b in zip(ordered, ordered[1:], strict=False)}
+    durations = {a: b - a for a, b in itertools.pairwise(ordered)}
     if end_pts is not None and end_pts > ordered[-1]:
         durations[ordered[-1]] = end_pts - ordered[-1]
     return durations
 
 
-def _video_packets(chunks: Sequence[ChunkSource], timing: VideoTiming) -> Iterator[av.Packet]:
+def _video_packets(chunks: Sequence[ChunkSource], timing: VideoTiming) -> Iterator[av.Packet[av.VideoStream]]:
     time_base = timing.time_base
     per_chunk = [_chunk_pts(c, time_base) for c in chunks]
     delay = max(reorder_delay(p) for p in per_chunk)
@@ -97,7 +100,9 @@ def _video_packets(chunks: Sequence[ChunkSource], timing: VideoTiming) -> Iterat
                 yield p
 
 
-def _copied_audio(container: av.container.InputContainer, offset: float) -> Iterator[av.Packet]:
+def _copied_audio(
+    container: av.container.InputContainer, offset: float
+) -> Iterator[av.Packet[av.AudioStream]]:
     stream = container.streams.audio[0]
     tb = stream.time_base or Fraction(1, stream.codec_context.sample_rate)
     shift = round(Fraction(offset) / tb)
@@ -111,7 +116,7 @@ def _copied_audio(container: av.container.InputContainer, offset: float) -> Iter
 
 def _encoded_audio(
     container: av.container.InputContainer, out_stream: av.AudioStream, offset: float
-) -> Iterator[av.Packet]:
+) -> Iterator[av.Packet[av.AudioStream]]:
     stream = container.streams.audio[0]
     resampler = av.AudioResampler(format="fltp", layout=out_stream.codec_context.layout, rate=out_stream.rate)
     skip = round(offset * out_stream.rate)
@@ -131,7 +136,7 @@ def _encoded_audio(
     yield from out_stream.encode(None)
 
 
-def _seconds(p: av.Packet) -> float:
+def _seconds(p: av.Packet[Stream]) -> float:
     value = p.dts if p.dts is not None else p.pts
     return float((value or 0) * (p.time_base or 1))
 
@@ -158,8 +163,10 @@ def join_chunks(
 
 
 def _write(chunks: Sequence[ChunkSource], tmp: Path, timing: VideoTiming, audio: AudioPlan) -> None:
-    with av.open(str(chunks[0].path)) as first, av.open(str(tmp), "w", format="mp4",
-                                                       options={"movflags": "+faststart"}) as out:  # fmt: skip
+    with (
+        av.open(str(chunks[0].path)) as first,
+        av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out,
+    ):
         v_out = out.add_stream_from_template(first.streams.video[0])
         v_out.time_base = timing.time_base
         if timing.rotation:
@@ -183,7 +190,8 @@ def _write(chunks: Sequence[ChunkSource], tmp: Path, timing: VideoTiming, audio:
                 out.mux(p)
 
 
-def _retarget(packets: Iterator[av.Packet], stream: av.Stream) -> Iterator[av.Packet]:
+def _retarget(packets: Iterator[av.Packet[Any]], stream: Stream) -> Iterator[av.Packet[Stream]]:
+    """Hand each packet to ``stream`` of the output (a packet of any input stream type)."""
     for p in packets:
         p.stream = stream
         yield p

@@ -84,7 +84,10 @@ def video_stream(container: av.container.InputContainer, path: str | Path) -> av
     ):
         raise UnsupportedFileError(
             f"{path} is a still image, not a video.",
-            hint="Add photos to a persona (Personas panel, or `layer persona create --face`); open a video here.",
+            hint=(
+                "Add photos to a persona (Personas panel, or `layer persona create --face`); "
+                "open a video here."
+            ),
             path=path,
         )
     if not container.streams.video:

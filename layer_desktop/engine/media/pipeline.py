@@ -8,6 +8,7 @@ in the caller's thread; finished chunks stay finished.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import av
 import av.container
@@ -29,11 +30,17 @@ from layer_desktop.errors import EncodeError, EngineError
 log = logging.getLogger(__name__)
 
 QUEUE_FRAMES = 8
-_END = object()
+
+_T = TypeVar("_T")
+# A queue item: a frame and its index, or None after the last frame.
+_Item = tuple[int, av.VideoFrame] | None
 
 
 class FrameProcessor(Protocol):
-    """A processing step: gets each source frame, returns a new RGB image, a new frame, or None (unchanged)."""
+    """A processing step: gets each source frame, returns a new RGB image, a new frame, or None.
+
+    None leaves the frame unchanged.
+    """
 
     tag: str
 
@@ -74,7 +81,7 @@ class _Stop(Exception):
     """Another stage failed or the render was cancelled."""
 
 
-def _put(q: queue.Queue[object], item: object, stop: threading.Event) -> None:
+def _put(q: queue.Queue[_T], item: _T, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             q.put(item, timeout=0.1)
@@ -84,7 +91,7 @@ def _put(q: queue.Queue[object], item: object, stop: threading.Event) -> None:
     raise _Stop
 
 
-def _get(q: queue.Queue[object], stop: threading.Event) -> object:
+def _get(q: queue.Queue[_T], stop: threading.Event) -> _T:
     while not stop.is_set():
         try:
             return q.get(timeout=0.1)
@@ -123,6 +130,7 @@ class ChunkWriter:
         if self._job is None or self._job.index != job.index:
             self._open(job)
         assert self._stream is not None and self._out is not None
+        assert frame.pts is not None  # every decoded frame the reader yields has a pts
         frame.pts -= self.target.first_pts
         frame.time_base = self.target.time_base
         frame.pict_type = av.video.frame.PictureType.NONE  # let the encoder choose (no stray forced IDRs)
@@ -132,10 +140,8 @@ class ChunkWriter:
 
     def abort(self) -> None:
         if self._out is not None:
-            try:
+            with contextlib.suppress(av.error.FFmpegError):
                 self._out.close()
-            except av.error.FFmpegError:
-                pass
         if self._part is not None:
             self._part.unlink(missing_ok=True)
         self._out = self._stream = self._part = self._job = None
@@ -151,7 +157,7 @@ class ChunkWriter:
         )  # fmt: skip
         self._job, self._packets = job, 0
 
-    def _mux(self, packets: list[av.Packet]) -> None:
+    def _mux(self, packets: list[av.Packet[av.VideoStream]]) -> None:
         assert self._out is not None
         for packet in packets:
             self._out.mux(packet)
@@ -177,7 +183,9 @@ class ChunkWriter:
 def _as_frame(result: np.ndarray | av.VideoFrame | None, source: av.VideoFrame) -> av.VideoFrame:
     if result is None:
         return source
-    frame = result if isinstance(result, av.VideoFrame) else av.VideoFrame.from_ndarray(result, format="rgb24")
+    frame = (
+        result if isinstance(result, av.VideoFrame) else av.VideoFrame.from_ndarray(result, format="rgb24")
+    )
     frame.pts, frame.time_base = source.pts, source.time_base
     return frame
 
@@ -199,8 +207,8 @@ class Pipeline:
         self.cancel = cancel or threading.Event()
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
-        self._decoded: queue.Queue[object] = queue.Queue(QUEUE_FRAMES)
-        self._processed: queue.Queue[object] = queue.Queue(QUEUE_FRAMES)
+        self._decoded: queue.Queue[_Item] = queue.Queue(QUEUE_FRAMES)
+        self._processed: queue.Queue[_Item] = queue.Queue(QUEUE_FRAMES)
 
     def run(self, jobs: list[ChunkJob]) -> None:
         """Encode every job's frames; raises the first error of any stage."""
@@ -233,25 +241,25 @@ class Pipeline:
         for start, stop in _runs(jobs):
             for index, frame in self.reader.iter_frames(start, stop):
                 _put(self._decoded, (index, frame), self._stop)
-        _put(self._decoded, _END, self._stop)
+        _put(self._decoded, None, self._stop)
 
     def _process(self) -> None:
         done = 0
-        while (item := _get(self._decoded, self._stop)) is not _END:
+        while (item := _get(self._decoded, self._stop)) is not None:
             if self.cancel.is_set():
                 raise RenderCancelled("The render was cancelled; finished chunks are kept for a resume.")
-            index, frame = item  # type: ignore[misc]
+            index, frame = item
             _put(self._processed, (index, _as_frame(self.processor(index, frame), frame)), self._stop)
             done += 1
             if self.progress is not None:
                 self.progress(done)
-        _put(self._processed, _END, self._stop)
+        _put(self._processed, None, self._stop)
 
     def _encode(self, jobs: list[ChunkJob]) -> None:
         by_frame = {j.start: j for j in jobs}
         job: ChunkJob | None = None
-        while (item := _get(self._processed, self._stop)) is not _END:
-            index, frame = item  # type: ignore[misc]
+        while (item := _get(self._processed, self._stop)) is not None:
+            index, frame = item
             job = by_frame.get(index, job)
             assert job is not None and job.start <= index < job.stop
             self.writer.write(job, index, frame)

@@ -7,6 +7,7 @@ decoded frame's display matrix, which is where FFmpeg puts both the matrix and t
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -126,9 +127,7 @@ def check_complete(container: av.container.InputContainer, path: Path) -> None:
 def frame_timestamps(container: av.container.InputContainer, stream: av.VideoStream) -> list[int]:
     """Presentation timestamps of every frame, in order (demux only, no decoding)."""
     rewind(container, stream)
-    pts = [
-        p.pts for p in container.demux(stream) if p.pts is not None and p.size > 0 and not p.is_discard
-    ]
+    pts = [p.pts for p in container.demux(stream) if p.pts is not None and p.size > 0 and not p.is_discard]
     return sorted(pts)
 
 
@@ -142,7 +141,7 @@ def _intervals_from_index(stream: av.VideoStream) -> list[int] | None:
     if entries is None or len(entries) < 2 or (stream.frames and len(entries) != stream.frames):
         return None
     ts = [e.timestamp for e in entries if not e.is_discard]
-    return [b - a for a, b in zip(ts, ts[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(ts)]
 
 
 def is_vfr(intervals: list[int]) -> bool:
@@ -170,7 +169,7 @@ def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo
     intervals = _intervals_from_index(stream)
     if intervals is None:
         pts = frame_timestamps(container, stream)
-        intervals = [b - a for a, b in zip(pts, pts[1:], strict=False)]
+        intervals = [b - a for a, b in itertools.pairwise(pts)]
         frame_count = len(pts)
     else:
         frame_count = int(stream.frames) or len(intervals) + 1
@@ -178,8 +177,10 @@ def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo
     avg = stream.average_rate or stream.guessed_rate or Fraction(0, 1)
     if stream.duration:
         duration = float(stream.duration * tb)
+    elif avg:
+        duration = frame_count / float(avg)
     else:
-        duration = frame_count / float(avg) if avg else 0.0
+        duration = 0.0
     turned = rotation % 180 != 0
     return VideoInfo(
         codec=cc.name,

@@ -114,7 +114,9 @@ class FrameReader:
     def __enter__(self) -> FrameReader:
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -155,7 +157,9 @@ class FrameReader:
 
     # ---------------------------------------------------------------- random access
     def frame_at(self, index: int, *, rotate: bool = False) -> DecodedFrame:
-        """Exactly frame ``index`` (0-based, presentation order) as RGB; ``rotate`` applies the display matrix.
+        """Exactly frame ``index`` (0-based, presentation order) as RGB.
+
+        ``rotate`` applies the display matrix.
 
         Raises ``FrameOutOfRangeError`` for an index outside the video, ``CorruptMediaError`` when the
         file cannot be decoded up to that frame.
@@ -242,7 +246,7 @@ class FrameReader:
             if skip != skipping:
                 ctx.skip_frame = "NONREF" if skip else "DEFAULT"
                 skipping = skip
-            yield from packet.decode()  # type: ignore[misc]
+            yield from packet.decode()
 
     def _next_matching(self, target: int) -> av.VideoFrame:
         self._target = target

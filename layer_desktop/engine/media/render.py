@@ -33,7 +33,14 @@ from layer_desktop.engine.media.chunks import (
 )
 from layer_desktop.engine.media.encode import ColourTags, OutputSettings, choose_encoder
 from layer_desktop.engine.media.join import AudioPlan, ChunkSource, VideoTiming, join_chunks
-from layer_desktop.engine.media.pipeline import ChunkJob, ChunkWriter, EncodeTarget, FrameProcessor, Passthrough, Pipeline
+from layer_desktop.engine.media.pipeline import (
+    ChunkJob,
+    ChunkWriter,
+    EncodeTarget,
+    FrameProcessor,
+    Passthrough,
+    Pipeline,
+)
 from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.errors import RenderStateError
 from layer_desktop.paths import app_paths
@@ -158,7 +165,8 @@ def _run(
         _encode_jobs(reader, processor, jobs, wd, manifest, choice.name, spec, progress, cancel)
         first_pts = reader.index.pts[0]
         sources = [
-            ChunkSource(wd / manifest.chunks[i].file, reader.index.pts[s] - first_pts) for i, (s, _) in enumerate(plan)
+            ChunkSource(wd / manifest.chunks[i].file, reader.index.pts[s] - first_pts)
+            for i, (s, _) in enumerate(plan)
         ]
         offset = float(first_pts * reader.index.time_base)
         timing = VideoTiming(

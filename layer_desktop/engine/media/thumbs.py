@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import av
 import av.container
@@ -64,7 +65,8 @@ def _exact(reader: FrameReader, index: int, height: int) -> Thumbnail:
 
 def _keyframes(reader: FrameReader, wanted: list[int], height: int) -> list[Thumbnail]:
     stream = reader.stream
-    container = stream.container
+    # The reader opened the file for reading, so its stream belongs to an input container.
+    container = cast(av.container.InputContainer, stream.container)
     index_of = {pts: i for i, pts in enumerate(reader.index.pts)}
     stream.codec_context.skip_frame = "NONKEY"
     thumbs: list[Thumbnail] = []
@@ -86,4 +88,4 @@ def _keyframes(reader: FrameReader, wanted: list[int], height: int) -> list[Thum
 
 def _frames(container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
     for packet in container.demux(stream):
-        yield from packet.decode()  # type: ignore[misc]
+        yield from packet.decode()

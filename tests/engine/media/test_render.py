@@ -1,4 +1,7 @@
-"""Chunked render: passthrough fidelity, SIGKILL resume, range re-render (splice), failures leave no output."""
+"""Chunked render: passthrough fidelity, SIGKILL resume, range re-render (splice).
+
+Failures leave no output.
+"""
 
 from __future__ import annotations
 
@@ -88,7 +91,9 @@ def test_replacement_audio_is_encoded_and_aligned(media_dir: Path, tmp_path: Pat
     assert info.audio is not None and info.audio.codec == "aac"
     assert info.audio.duration == pytest.approx(3.095, abs=0.02)
     assert info.audio.start_time == pytest.approx(0.0, abs=0.001)
-    assert audio_seconds(out) == pytest.approx(3.095, abs=1024 / 16000)  # decoders add the last frame's padding
+    assert audio_seconds(out) == pytest.approx(
+        3.095, abs=1024 / 16000
+    )  # decoders add the last frame's padding
 
 
 CHILD = """
@@ -162,7 +167,9 @@ class MarkRange:
         return image
 
 
-def test_rerender_range_touches_only_its_chunks_and_stays_frame_exact(pattern_clip: Path, tmp_path: Path) -> None:
+def test_rerender_range_touches_only_its_chunks_and_stays_frame_exact(
+    pattern_clip: Path, tmp_path: Path
+) -> None:
     out, wd = tmp_path / "splice.mp4", tmp_path / "work"
     spec = RenderSpec(str(pattern_clip), str(out), settings=FAST, chunk_frames=25)
     render(spec, work_dir=wd)
@@ -232,7 +239,7 @@ def test_cancel_keeps_finished_chunks_and_writes_no_output(pattern_clip: Path, t
 
 def test_corrupt_source_fails_cleanly(media_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "bad.mp4"
-    with pytest.raises(CorruptMediaError, match="truncated_30pct.mp4"):
+    with pytest.raises(CorruptMediaError, match=r"truncated_30pct\.mp4"):
         render(RenderSpec(str(media_dir / "bad" / "truncated_30pct.mp4"), str(out), settings=FAST))
     assert not out.exists()
     assert not list(tmp_path.glob(".*partial*"))

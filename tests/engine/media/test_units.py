@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +64,7 @@ def test_decode_timestamps_rise_and_never_pass_pts() -> None:
     pts = [0, 2048, 1024, 512, 1536, 4096, 3072, 2560, 3584]  # B-pyramid decode order
     delay = reorder_delay(pts)
     dts = decode_timestamps(pts, delay)
-    assert all(b > a for a, b in zip(dts, dts[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(dts))
     assert all(d <= p for d, p in zip(dts, pts, strict=True))
 
 
@@ -97,7 +98,7 @@ def test_extract_audio_rate_duration_and_peaks(media_dir: Path) -> None:
 
 
 def test_extract_audio_errors(media_dir: Path) -> None:
-    with pytest.raises(NoAudioStreamError, match="video_only.mp4"):
+    with pytest.raises(NoAudioStreamError, match=r"video_only\.mp4"):
         extract_audio(media_dir / "bad" / "video_only.mp4")
-    with pytest.raises(CorruptMediaError, match="corrupt_header.wav"):
+    with pytest.raises(CorruptMediaError, match=r"corrupt_header\.wav"):
         extract_audio(media_dir / "bad" / "corrupt_header.wav")

@@ -1,0 +1,67 @@
+"""Background work for the GUI: one task manager, results delivered to the GUI thread by signal.
+
+Two executors, as in Anki's taskman: a single worker for the heavy shared resource (decoder / GPU work)
+and a small pool for I/O. Workers never touch widgets or QPixmaps; they return plain data (numpy arrays,
+QImage is not even needed) and the ``done`` / ``failed`` signals run the callbacks on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
+
+
+class TaskManager(QObject):
+    """Runs callables off the GUI thread; ``on_done`` / ``on_error`` are called back on the GUI thread."""
+
+    _finished = Signal(object, object, object)  # callback, value, error
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-heavy")
+        self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="layer-io")
+        self._finished.connect(self._deliver)
+        self._closed = False
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+        *,
+        heavy: bool = True,
+    ) -> Future[Any]:
+        """Run ``fn`` in the background; exactly one of the callbacks runs later on the GUI thread."""
+        pool = self._heavy if heavy else self._io
+
+        def job() -> None:
+            try:
+                value = fn()
+            except BaseException as exc:  # delivered to on_error on the GUI thread
+                if not self._closed:
+                    self._finished.emit((on_done, on_error), None, exc)
+                return
+            if not self._closed:
+                self._finished.emit((on_done, on_error), value, None)
+
+        return pool.submit(job)
+
+    def _deliver(self, callbacks: tuple[Callable[[Any], None], Callable[[BaseException], None]], value: Any,
+                 error: BaseException | None) -> None:  # fmt: skip
+        on_done, on_error = callbacks
+        if error is not None:
+            on_error(error)
+        else:
+            on_done(value)
+
+    def shutdown(self) -> None:
+        """Stop accepting work and wait for running tasks (queued ones are cancelled)."""
+        self._closed = True
+        for pool in (self._heavy, self._io):
+            pool.shutdown(wait=True, cancel_futures=True)
