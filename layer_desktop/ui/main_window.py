@@ -98,7 +98,9 @@ class MainWindow(QMainWindow):
         self._action("&Frame", "Forward 1 second", "Shift+Right", lambda: self.document.step(self._fps()))
         self._action("&Frame", "Back 1 second", "Shift+Left", lambda: self.document.step(-self._fps()))
         self._action("&Frame", "&First frame", "Home", lambda: self.document.request_frame(0))
-        self._action("&Frame", "&Last frame", "End", lambda: self.document.request_frame(self.document.frame_count - 1))
+        self._action(
+            "&Frame", "&Last frame", "End", lambda: self.document.request_frame(self.document.frame_count - 1)
+        )
 
     def _connect(self) -> None:
         d = self.document
@@ -166,7 +168,11 @@ class MainWindow(QMainWindow):
 
 
 def media_summary(info: MediaInfo) -> str:
-    rows = [("File", Path(info.path).name), ("Container", info.container), ("Duration", f"{info.duration:.3f} s")]
+    rows = [
+        ("File", Path(info.path).name),
+        ("Container", info.container),
+        ("Duration", f"{info.duration:.3f} s"),
+    ]
     if info.video:
         v = info.video
         rows += [

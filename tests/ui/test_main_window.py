@@ -27,7 +27,9 @@ def window(qtbot: QtBot) -> Iterator[MainWindow]:
 def test_demo_opens_with_frame_thumbnails_and_waveform(window: MainWindow, qtbot: QtBot) -> None:
     window.open_demo()
     qtbot.waitUntil(lambda: window.preview.caption.text().startswith("Frame 1 / 100"), timeout=15000)
-    qtbot.waitUntil(lambda: bool(window.timeline._thumbs) and window.timeline._peaks is not None, timeout=15000)
+    qtbot.waitUntil(
+        lambda: bool(window.timeline._thumbs) and window.timeline._peaks is not None, timeout=15000
+    )
     assert "talk_astronaut_4s.mp4" in window.info_label.text()
     assert "25.000 fps" in window.info_label.text()
     assert window.persona_label.pixmap() is not None and not window.persona_label.pixmap().isNull()
@@ -37,7 +39,9 @@ def test_demo_opens_with_frame_thumbnails_and_waveform(window: MainWindow, qtbot
 
 def test_keyboard_steps_frames_exactly(window: MainWindow, qtbot: QtBot) -> None:
     window.open_demo()
-    qtbot.waitUntil(lambda: window.document.current == 0 and window.preview.caption.text() != "", timeout=15000)
+    qtbot.waitUntil(
+        lambda: window.document.current == 0 and window.preview.caption.text() != "", timeout=15000
+    )
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     for _ in range(3):

@@ -40,5 +40,7 @@ class PreviewView(QWidget):
             return
         size = self.picture.size()
         self.picture.setPixmap(
-            self._pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            self._pixmap.scaled(
+                size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
         )
