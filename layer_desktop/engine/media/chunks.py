@@ -7,13 +7,13 @@ whose files are complete; on restart each listed chunk is verified by size and s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from layer_desktop.engine.hashing import sha256_file
 from layer_desktop.errors import RenderStateError
 from layer_desktop.settings import write_atomic
 
@@ -73,14 +73,6 @@ def chunks_touching(plan: list[tuple[int, int]], first: int, last: int) -> list[
 
 def chunk_file_name(index: int) -> str:
     return f"chunk_{index:05d}.nut"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_manifest(work_dir: Path) -> RenderManifest | None:

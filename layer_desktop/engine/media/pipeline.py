@@ -22,7 +22,8 @@ import av
 import av.container
 import numpy as np
 
-from layer_desktop.engine.media.chunks import ChunkRecord, chunk_file_name, sha256_file
+from layer_desktop.engine.hashing import sha256_file
+from layer_desktop.engine.media.chunks import ChunkRecord, chunk_file_name
 from layer_desktop.engine.media.encode import ColourTags, OutputSettings, add_video_stream
 from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.errors import EncodeError, EngineError

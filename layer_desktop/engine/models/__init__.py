@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from layer_desktop.engine.models.download import ProgressCallback, download_model, sha256_file
+from layer_desktop.engine.hashing import sha256_file
+from layer_desktop.engine.models.download import ProgressCallback, download_model
 from layer_desktop.engine.models.manifest import (
     Licence,
     Manifest,

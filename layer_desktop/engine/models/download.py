@@ -8,7 +8,6 @@ whose sha256 matches the manifest is renamed into place; any other is moved to `
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from layer_desktop.engine.hashing import sha256_file
 from layer_desktop.engine.models.manifest import ModelSpec
 from layer_desktop.errors import ModelDownloadError, ModelError, ModelHashMismatch
 
@@ -26,15 +26,6 @@ ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes on disk so far, total bytes or None when unknown)."""
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
-
-
-def sha256_file(path: Path) -> str:
-    """The hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def part_path(spec: ModelSpec, models_dir: Path) -> Path:
