@@ -7,13 +7,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
-import av.container
 import numpy as np
 from numpy.typing import NDArray
 
-from layer_desktop.engine.media.opening import audio_stream, decode_error, open_input
-from layer_desktop.errors import CorruptMediaError, NoAudioStreamError
+from layer_desktop.engine.media.audio import extract_audio
+from layer_desktop.errors import NoAudioStreamError
 
 log = logging.getLogger(__name__)
 
@@ -34,45 +32,14 @@ def read_mono(path: Path, rate: int = ANALYSIS_RATE) -> tuple[NDArray[np.float32
     """Decode the first audio track as mono float32 at ``rate``.
 
     Returns (samples, source sample rate, source channels). Raises ``NoAudioStreamError`` for a file
-    with no sound, and another ``MediaError`` subclass (naming the file) when it is empty, damaged or
-    not a media file.
+    with no sound, and another ``MediaError`` subclass (naming the file) when it is empty, damaged,
+    cut short or not a media file.
     """
-    chunks: list[NDArray[np.float32]] = []
-    with open_input(path) as container:
-        stream = audio_stream(container, path)
-        stream.codec_context.thread_type = "AUTO"
-        source_rate = int(stream.codec_context.sample_rate or 0)
-        channels = int(stream.codec_context.channels or 0)
-        expected_s = _declared_seconds(container, stream)
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        try:
-            for frame in container.decode(stream):
-                chunks.extend(_plane(f) for f in resampler.resample(frame))
-            chunks.extend(_plane(f) for f in resampler.resample(None))
-        except (av.error.FFmpegError, ValueError) as exc:
-            raise decode_error(path, exc, f"{sum(c.size for c in chunks) / rate:.2f} s") from exc
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    pcm = extract_audio(path, rate)
+    samples = pcm.mono
     if samples.size == 0:
         raise NoAudioStreamError(f"{path} has an audio track with no sound in it (0 samples).", path=path)
-    got_s = samples.size / rate
-    if expected_s is not None and got_s < 0.9 * expected_s and expected_s - got_s > 0.5:
-        raise CorruptMediaError(
-            f"{path} is cut short: its audio stops at {got_s:.2f} s of the {expected_s:.2f} s it declares.",
-            path=path,
-        )
-    return samples, source_rate, channels
-
-
-def _declared_seconds(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / av.time_base
-    return None
-
-
-def _plane(frame: av.AudioFrame) -> NDArray[np.float32]:
-    return np.asarray(frame.to_ndarray(), dtype=np.float32).reshape(-1)
+    return samples, pcm.source_rate, pcm.source_channels
 
 
 def to_dbfs(value: float) -> float:
