@@ -17,6 +17,7 @@ from typing import Any
 import av
 import av.container
 
+from layer_desktop.engine.media.index import build_index
 from layer_desktop.engine.media.opening import STILL_IMAGE_FORMATS, decode_error, open_input
 from layer_desktop.errors import CorruptMediaError, UnsupportedFileError
 
@@ -124,13 +125,6 @@ def check_complete(container: av.container.InputContainer, path: Path) -> None:
             )
 
 
-def frame_timestamps(container: av.container.InputContainer, stream: av.VideoStream) -> list[int]:
-    """Presentation timestamps of every frame, in order (demux only, no decoding)."""
-    rewind(container, stream)
-    pts = [p.pts for p in container.demux(stream) if p.pts is not None and p.size > 0 and not p.is_discard]
-    return sorted(pts)
-
-
 def rewind(container: av.container.InputContainer, stream: av.VideoStream) -> None:
     """Go back to the start of ``stream`` (a no-op on a fresh container)."""
     container.seek(stream.start_time or 0, stream=stream, backward=True)
@@ -168,7 +162,8 @@ def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo
     tb = stream.time_base or Fraction(1, 1)
     intervals = _intervals_from_index(stream)
     if intervals is None:
-        pts = frame_timestamps(container, stream)
+        rewind(container, stream)
+        pts = list(build_index(container, stream, path).pts)
         intervals = [b - a for a, b in itertools.pairwise(pts)]
         frame_count = len(pts)
     else:

@@ -22,6 +22,7 @@ import av
 import av.container
 import numpy as np
 
+from layer_desktop.engine.media.index import build_index
 from layer_desktop.engine.media.opening import decode_error, open_input, video_stream
 from layer_desktop.engine.media.probe import check_complete
 from layer_desktop.errors import CorruptMediaError, FrameOutOfRangeError
@@ -32,50 +33,11 @@ DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class FrameIndex:
-    """Every frame's pts in presentation order, and the pts of the keyframes."""
-
-    pts: tuple[int, ...]
-    keyframes: tuple[int, ...]
-    time_base: Fraction
-
-    def __len__(self) -> int:
-        return len(self.pts)
-
-    def keyframe_before(self, pts: int) -> int:
-        """The pts of the last keyframe at or before ``pts`` (the first keyframe if none is)."""
-        i = bisect.bisect_right(self.keyframes, pts) - 1
-        return self.keyframes[max(i, 0)]
-
-
-@dataclass(frozen=True)
 class DecodedFrame:
     index: int
     pts: int
     time: float  # seconds from the stream's first frame
     image: np.ndarray  # RGB uint8 (H, W, 3)
-
-
-def build_index(container: av.container.InputContainer, stream: av.VideoStream, path: Path) -> FrameIndex:
-    """Demux ``stream`` once and collect frame and keyframe timestamps."""
-    pts: list[int] = []
-    keys: list[int] = []
-    try:
-        for packet in container.demux(stream):
-            if packet.pts is None or packet.size == 0 or packet.is_discard:
-                continue
-            pts.append(packet.pts)
-            if packet.is_keyframe:
-                keys.append(packet.pts)
-    except av.error.FFmpegError as exc:
-        raise decode_error(path, exc, f"packet {len(pts)}") from exc
-    if not pts:
-        raise CorruptMediaError(f"{path} has a video track without frames.", path=path)
-    pts.sort()
-    keys.sort()
-    if not keys or keys[0] > pts[0]:
-        keys.insert(0, pts[0])  # decoding from the start always works
-    return FrameIndex(tuple(pts), tuple(keys), stream.time_base or Fraction(1, 1))
 
 
 class FrameReader:
