@@ -131,8 +131,10 @@ def rewind(container: av.container.InputContainer, stream: av.VideoStream) -> No
 
 
 def _intervals_from_index(stream: av.VideoStream) -> list[int] | None:
+    # Trust the container's index only when it lists every frame (MP4/MOV sample tables); Matroska cues
+    # list keyframes only, and a stream with no frame count cannot be checked.
     entries = stream.index_entries
-    if entries is None or len(entries) < 2 or (stream.frames and len(entries) != stream.frames):
+    if entries is None or len(entries) < 2 or not stream.frames or len(entries) != stream.frames:
         return None
     ts = [e.timestamp for e in entries if not e.is_discard]
     return [b - a for a, b in itertools.pairwise(ts)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import av
 import pytest
 
 from layer_desktop.engine.media.probe import is_vfr, probe
@@ -81,6 +82,19 @@ def test_bad_files_give_specific_errors_naming_the_file(media_dir: Path, name: s
         probe(media_dir / "bad" / name)
     assert name in str(caught.value) and words in str(caught.value)
     assert caught.value.hint and caught.value.hint != LayerError.default_hint
+
+
+def test_matroska_without_frame_count_is_counted_by_demuxing(media_dir: Path, tmp_path: Path) -> None:
+    mkv = tmp_path / "vfr.mkv"
+    with av.open(str(media_dir / "clips" / "vfr_rotated.mp4")) as src, av.open(str(mkv), "w") as out:
+        stream = out.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+    video = probe(mkv).video
+    assert video is not None
+    assert video.frame_count == 50 and video.vfr and video.rotation == -90
 
 
 def test_missing_file(tmp_path: Path) -> None:
