@@ -10,8 +10,6 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from layer_desktop import __version__
+from layer_desktop.engine.faces import load_image
 from layer_desktop.engine.media.probe import MediaInfo
 from layer_desktop.engine.media.reader import DecodedFrame
 from layer_desktop.ui.demo import DemoContent, demo_content
@@ -127,7 +126,7 @@ class MainWindow(QMainWindow):
 
     def open_demo(self, demo: DemoContent | None = None) -> None:
         content = demo or demo_content()
-        face = to_pixmap(_load_rgb(content.persona_face))
+        face = to_pixmap(load_image(content.persona_face))
         self.persona_label.setPixmap(face.scaledToWidth(200, Qt.TransformationMode.SmoothTransformation))
         self.persona_label.setToolTip(content.persona_name)
         self.persona_label.setText("")
@@ -188,10 +187,3 @@ def media_summary(info: MediaInfo) -> str:
         rows.append(("Audio", "none"))
     body = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{v}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
-
-
-def _load_rgb(path: Path) -> np.ndarray:
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        return np.zeros((64, 64, 3), np.uint8)
-    return np.ascontiguousarray(bgr[:, :, ::-1])

@@ -133,7 +133,6 @@ def _prepare_manifest(spec: RenderSpec, wd: Path, encoder: str, total: int) -> R
         manifest = None
     if manifest is None:
         manifest = RenderManifest(fingerprint, total, spec.chunk_frames, encoder)
-    remove_stray_files(wd, manifest)
     return manifest
 
 
