@@ -19,7 +19,7 @@ from layer_desktop.engine.faces import (
     face_quality,
     load_image,
 )
-from layer_desktop.errors import EmptyFileError, NoVideoStreamError, UnsupportedFileError
+from layer_desktop.engine.media.reader import FrameReader
 
 app = typer.Typer(help="Find faces in pictures and follow them through videos.", no_args_is_help=True)
 
@@ -78,27 +78,12 @@ def detect(
 
 
 def _frames(video: Path) -> Iterator[np.ndarray]:
-    """Upright RGB frames of a video, with rotation metadata applied (PyAV directly, for now)."""
-    import av
-
-    if not video.is_file():
-        raise UnsupportedFileError(f"The video {video} does not exist.", path=video)
-    if video.stat().st_size == 0:
-        raise EmptyFileError(f"The video {video} is empty (0 bytes).", path=video)
-    try:
-        container = av.open(str(video))
-    except av.FFmpegError as exc:
-        raise UnsupportedFileError(f"{video} is not a video that can be read ({exc}).", path=video) from exc
-    with container:
-        if not container.streams.video:
-            raise NoVideoStreamError(f"{video} has no video track.", path=video)
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
+    """Upright RGB frames of a video, in order (the media engine's reader and its errors)."""
+    with FrameReader(video) as reader:
+        rotation = reader.rotation
+        for _, frame in reader.iter_frames():
             img = frame.to_ndarray(format="rgb24")
-            if frame.rotation:
-                img = np.rot90(img, k=frame.rotation // 90)
-            yield np.ascontiguousarray(img)
+            yield np.ascontiguousarray(np.rot90(img, k=rotation // 90)) if rotation else img
 
 
 @app.command("track")
