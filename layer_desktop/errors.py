@@ -27,11 +27,28 @@ thing concerned) and its ``hint`` says what to do. Built-in types are mixed in s
     ├── EngineError (RuntimeError)           the engine failed doing work it accepted
     │   ├── EncodeError                      the encoder could not be opened or failed
     │   └── RenderStateError                 a render's work folder or manifest cannot be used
+    ├── VoiceError                           voice profile, voice conversion or text to speech
+    │   ├── NoVoiceSamplesError (ValueError) the persona has no usable voice sample (reasons listed)
+    │   ├── VoiceCancelled                   a conversion was cancelled; nothing was written
+    │   └── VoiceBackendError (RuntimeError) a voice backend failed (ElevenLabs, system speech)
+    │       ├── VoiceAuthError               no ElevenLabs API key in the keyring, or it was refused
+    │       ├── VoiceQuotaError              the ElevenLabs account's quota or credits are used up
+    │       ├── VoiceVerificationError       the cloned voice must be verified before use
+    │       └── VoiceBusyError               still rate-limited / busy after retrying with backoff
     ├── ModelError                           model download / verify / load
     │   ├── ModelNotFoundError               unknown id, or not present on disk
     │   ├── ModelDownloadError               the download failed (network, server)
     │   └── ModelHashMismatch                sha256 differs; the file is quarantined, never loaded
     └── RemoteError (OSError)                another machine or a storage service
+        └── PublishError                     publishing to object storage (R2, GCS, S3-compatible)
+            ├── DestinationError (KeyError)  no destination by that name, or its set-up is incomplete
+            ├── KeyTemplateError (ValueError) the object key template cannot be rendered
+            ├── CredentialsError             keys missing from the keyring or refused by the service
+            ├── BucketNotFoundError          the bucket does not exist
+            ├── ObjectExistsError            the key already holds a different file (create-only)
+            ├── UploadInterruptedError       the network dropped; running it again resumes
+            ├── PublishCancelled             the user cancelled; nothing half-uploaded is left
+            └── IntegrityError               what arrived differs from the file
 
 ``LayerWarning`` is our warning category; tests turn it into an error.
 """
@@ -201,5 +218,109 @@ class ModelHashMismatch(ModelError):
     )
 
 
+# ------------------------------------------------------------------------------------------ voice
+
+
+class VoiceError(LayerError):
+    default_hint = "Check the persona's voice samples with `layer voice profile PERSONA`."
+
+
+class NoVoiceSamplesError(VoiceError, ValueError):
+    default_hint = (
+        "Add at least one clean recording of the persona's voice (10–60 s of one person speaking, "
+        "not clipped, little background noise) in the Personas panel or with `layer persona create --voice`."
+    )
+
+
+class VoiceCancelled(VoiceError):
+    default_hint = "Start the conversion again when you are ready."
+
+
+class VoiceBackendError(VoiceError, RuntimeError):
+    default_hint = "Try again later, or choose the offline `world` voice backend."
+
+
+class VoiceAuthError(VoiceBackendError):
+    default_hint = (
+        "Set your ElevenLabs API key in Settings › Voice (CLI: `layer voice set-key`); "
+        "it is kept in the OS keyring only."
+    )
+
+
+class VoiceQuotaError(VoiceBackendError):
+    default_hint = (
+        "Your ElevenLabs quota or credits are used up: wait for the next billing period, upgrade the "
+        "plan, or use the offline `world` backend."
+    )
+
+
+class VoiceVerificationError(VoiceBackendError):
+    default_hint = (
+        "Verify the cloned voice in your ElevenLabs account (Voices › the persona's voice), then try again."
+    )
+
+
+class VoiceBusyError(VoiceBackendError):
+    default_hint = (
+        "ElevenLabs is busy or your plan's concurrent-request limit is reached: try again in a few "
+        "minutes, or lower the voice concurrency."
+    )
+
+
 class RemoteError(LayerError, OSError):
     default_hint = "Check the connection and the remote host's settings, then retry."
+
+
+# ------------------------------------------------------------------------------------------ publish
+
+
+class PublishError(RemoteError):
+    default_hint = "Check the destination in Settings › Destinations (`layer destinations test NAME`)."
+
+
+class DestinationError(PublishError, KeyError):
+    default_hint = (
+        "List the destinations with `layer destinations list`, or add one in Settings › Destinations."
+    )
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.message
+
+
+class KeyTemplateError(PublishError, ValueError):
+    default_hint = (
+        "Use only the fields {org}, {project}, {persona}, {date}, {id}, {name}, {stem}, {ext} in the key "
+        "template, e.g. {org}/videos/{project}-{id}.mp4."
+    )
+
+
+class CredentialsError(PublishError):
+    default_hint = (
+        "Check the key in Settings › Destinations (CLI: `layer destinations add NAME ...` again): it may be "
+        "mistyped, revoked, or lack write access to the bucket."
+    )
+
+
+class BucketNotFoundError(PublishError):
+    default_hint = "Create the bucket in the provider's console, or fix its name in Settings › Destinations."
+
+
+class ObjectExistsError(PublishError):
+    default_hint = (
+        "Another file is already published under this key: change the key template (e.g. add {id}), "
+        "or publish with overwrite allowed."
+    )
+
+
+class UploadInterruptedError(PublishError):
+    default_hint = "Check the network and publish again: the upload resumes from the parts already sent."
+
+
+class PublishCancelled(PublishError):
+    default_hint = "Publish again when you are ready; the cancelled upload was removed from the bucket."
+
+
+class IntegrityError(PublishError):
+    default_hint = (
+        "The stored object differs from your file (size or sha256): publish again with overwrite allowed."
+    )

@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -21,7 +21,7 @@ from layer_desktop.errors import SettingsError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Device = Literal["auto", "cuda", "cpu"]
 VideoCodec = Literal["h264", "hevc"]
@@ -37,6 +37,41 @@ class RenderDefaults(BaseModel):
     hardware_encoder: bool = True
 
 
+class _DestinationBase(BaseModel):
+    """Where `layer publish` uploads to. Only non-secret fields: keys live in the keyring
+    (``layer_desktop.remote.storage.credentials`` names them)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,221}$")
+    # custom domain or r2.dev address; without one, links are presigned URLs with an expiry
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s?#]+$")
+    key_template: str = Field(default="{project}/{date}/{id}-{name}", min_length=1)
+
+
+class R2Destination(_DestinationBase):
+    kind: Literal["r2"] = "r2"
+    account_id: str = Field(pattern=r"^[0-9a-fA-F]{32}$")
+    endpoint_url: str | None = None  # e.g. the EU jurisdiction endpoint; default from account_id
+
+
+class GcsDestination(_DestinationBase):
+    kind: Literal["gcs"] = "gcs"
+    auth: Literal["service_account", "hmac"] = "service_account"
+    endpoint_url: str | None = None  # an emulator or private endpoint; default Google's
+
+
+class S3Destination(_DestinationBase):
+    kind: Literal["s3"] = "s3"
+    endpoint_url: str | None = None  # None = AWS S3
+    region: str = "us-east-1"
+    addressing_style: Literal["auto", "path", "virtual"] = "path"
+
+
+DestinationSpec = Annotated[R2Destination | GcsDestination | S3Destination, Field(discriminator="kind")]
+
+
 class Settings(BaseModel):
     """Everything the user can set, with defaults that work on a fresh install."""
 
@@ -48,6 +83,8 @@ class Settings(BaseModel):
     autosave_seconds: int = Field(default=30, ge=5)
     visible_ai_mark: bool = True
     recent_files: tuple[str, ...] = ()
+    destinations: tuple[DestinationSpec, ...] = ()
+    last_destination: str | None = None
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +95,14 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    # v3 adds publish destinations (non-secret fields only) and the one last used.
+    data.setdefault("destinations", [])
+    data.setdefault("last_destination", None)
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:

@@ -55,3 +55,33 @@ def test_layer_home_puts_every_folder_below_it(layer_home: Path) -> None:
     for folder in (paths.config_dir, paths.data_dir, paths.cache_dir, paths.log_dir):
         assert folder.is_dir() and layer_home in folder.parents
     assert paths.settings_file.parent == paths.config_dir
+
+
+def test_v2_file_is_migrated_to_v3_with_no_destinations(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"schema_version": 2, "device": "cpu", "render": {"crf": 21}}))
+    s = load_settings(path)
+    assert s.schema_version == 3 == SCHEMA_VERSION
+    assert s.device == "cpu" and s.render.crf == 21
+    assert s.destinations == () and s.last_destination is None
+
+
+def test_destinations_round_trip_by_kind(tmp_path: Path) -> None:
+    from layer_desktop.settings import GcsDestination, R2Destination, S3Destination
+
+    path = tmp_path / "settings.json"
+    s = Settings(
+        destinations=(
+            R2Destination(
+                name="r2", bucket="videos", account_id="0" * 32, public_base_url="https://cdn.x.io"
+            ),
+            GcsDestination(name="gcs", bucket="clips", auth="hmac"),
+            S3Destination(name="minio", bucket="b1", endpoint_url="http://127.0.0.1:9000"),
+        ),
+        last_destination="gcs",
+    )
+    save_settings(s, path)
+    back = load_settings(path)
+    assert back == s
+    kinds = [type(d).__name__ for d in back.destinations]
+    assert kinds == ["R2Destination", "GcsDestination", "S3Destination"]

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from layer_desktop.cli import faces, media, models, persona
+from layer_desktop.cli import faces, media, models, persona, publish, transform, voice
 from layer_desktop.cli.common import console, run_cli
 from layer_desktop.errors import LayerError
 
@@ -23,9 +23,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 media.register(app)
+transform.register(app)
 app.add_typer(faces.app, name="faces")
 app.add_typer(models.app, name="models")
 app.add_typer(persona.app, name="persona")
+publish.register(app)
+voice.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from layer_desktop.engine.faces import (
     face_quality,
     load_image,
 )
-from layer_desktop.engine.media.reader import FrameReader
+from layer_desktop.engine.media.reader import FrameReader, upright
 
 app = typer.Typer(help="Find faces in pictures and follow them through videos.", no_args_is_help=True)
 
@@ -83,7 +83,7 @@ def _frames(video: Path) -> Iterator[np.ndarray]:
         rotation = reader.rotation
         for _, frame in reader.iter_frames():
             img = frame.to_ndarray(format="rgb24")
-            yield np.ascontiguousarray(np.rot90(img, k=rotation // 90)) if rotation else img
+            yield upright(img, rotation)
 
 
 @app.command("track")

@@ -1,4 +1,4 @@
-"""`layer probe|thumbs|render|rerender`: the media engine from the command line."""
+"""`layer probe|thumbs|render`: the media engine from the command line."""
 
 from __future__ import annotations
 
@@ -96,43 +96,43 @@ def render_cmd(
     hardware: Annotated[bool, typer.Option(help="Use NVENC when it is available.")] = True,
     audio: Annotated[str, typer.Option(help="'source', 'none', or a replacement audio file.")] = "source",
     work_dir: Annotated[Path | None, typer.Option(help="Folder for chunks and the manifest.")] = None,
+    frames: Annotated[
+        str | None,
+        typer.Option(help="Re-render only this inclusive range (e.g. 30-40) of an earlier render."),
+    ] = None,
 ) -> None:
-    """Render SOURCE to OUTPUT in resumable chunks (run it again after a crash to resume)."""
+    """Render SOURCE to OUTPUT in resumable chunks (run it again after a crash to resume).
+
+    With --frames, encode again only the chunks holding those frames of an earlier render and re-join.
+    For persona transforms use `layer transform` / `layer rerender JOB`."""
     if not passthrough:
         raise InputError(
             "Only --passthrough renders are available from `layer render` so far.",
             hint="Add --passthrough (the persona transform job arrives with the face-swap stage).",
         )
     spec = RenderSpec(str(source), str(output), _settings(codec, crf, preset, hardware), chunk_frames, audio)
-    with progress_bar(f"Rendering {source.name}", None) as (bar, task):
-        report = render(spec, Passthrough(), work_dir=work_dir, progress=_updater(bar, task))
+    if frames is not None:
+        first, last = frame_range(frames)
+        with progress_bar(f"Re-rendering frames {first}-{last}", None) as (bar, task):
+            report = rerender_range(
+                spec, first, last, Passthrough(), work_dir=work_dir, progress=_updater(bar, task)
+            )
+    else:
+        with progress_bar(f"Rendering {source.name}", None) as (bar, task):
+            report = render(spec, Passthrough(), work_dir=work_dir, progress=_updater(bar, task))
     _print_report(report)
 
 
-def rerender_cmd(
-    source: Annotated[Path, typer.Argument(help="Source video of the earlier render.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The earlier render's output.")],
-    frames: Annotated[str, typer.Option(help="Inclusive frame range, e.g. 30-40.")],
-    chunk_frames: Annotated[int, typer.Option(help="As in the earlier render.")] = 60,
-    codec: Annotated[str, typer.Option(help="As in the earlier render.")] = "h264",
-    crf: Annotated[int, typer.Option(help="As in the earlier render.")] = 18,
-    preset: Annotated[str, typer.Option(help="As in the earlier render.")] = "medium",
-    hardware: Annotated[bool, typer.Option(help="As in the earlier render.")] = True,
-    work_dir: Annotated[Path | None, typer.Option(help="As in the earlier render.")] = None,
-) -> None:
-    """Re-encode only the chunks holding FRAMES of an earlier passthrough render, then re-join."""
+def frame_range(frames: str) -> tuple[int, int]:
     try:
         first, last = (int(x) for x in frames.split("-", 1))
     except ValueError:
         raise InputError(
             f"'{frames}' is not a frame range.", hint="Write it as FIRST-LAST, e.g. 30-40."
         ) from None
-    spec = RenderSpec(str(source), str(output), _settings(codec, crf, preset, hardware), chunk_frames)
-    with progress_bar(f"Re-rendering frames {first}-{last}", None) as (bar, task):
-        report = rerender_range(
-            spec, first, last, Passthrough(), work_dir=work_dir, progress=_updater(bar, task)
-        )
-    _print_report(report)
+    if last < first or first < 0:
+        raise InputError(f"'{frames}' is not a frame range.", hint="FIRST must be ≤ LAST, both ≥ 0.")
+    return first, last
 
 
 def _updater(bar: object, task: int) -> object:
@@ -156,4 +156,3 @@ def register(app: typer.Typer) -> None:
     app.command("probe")(probe_cmd)
     app.command("thumbs")(thumbs_cmd)
     app.command("render")(render_cmd)
-    app.command("rerender")(rerender_cmd)

@@ -1,4 +1,4 @@
-"""`layer probe|thumbs|render|rerender` through the real entry point: output, exit codes, no tracebacks."""
+"""`layer probe|thumbs|render` through the real entry point: output, exit codes, no tracebacks."""
 
 from __future__ import annotations
 
@@ -58,7 +58,21 @@ def test_render_and_rerender(media_dir: Path, tmp_path: Path, capsys: pytest.Cap
     video = probe(out).video
     assert video is not None and video.frame_count == 100
     assert (
-        main(["rerender", str(src), "-o", str(out), "--frames", "30-40", "--preset", "veryfast", *args]) == 0
+        main(
+            [
+                "render",
+                "--passthrough",
+                str(src),
+                "-o",
+                str(out),
+                "--frames",
+                "30-40",
+                "--preset",
+                "veryfast",
+                *args,
+            ]
+        )
+        == 0
     )
     assert "1 encoded, 3 reused of 4" in capsys.readouterr().out
 
@@ -71,4 +85,4 @@ def test_render_of_audio_only_file_fails_cleanly(media_dir: Path, tmp_path: Path
 
 def test_bad_frame_range(media_dir: Path, tmp_path: Path) -> None:
     src = str(media_dir / "clips" / "talk_astronaut_4s.mp4")
-    assert main(["rerender", src, "-o", str(tmp_path / "o.mp4"), "--frames", "x"]) == 2
+    assert main(["render", "--passthrough", src, "-o", str(tmp_path / "o.mp4"), "--frames", "x"]) == 2

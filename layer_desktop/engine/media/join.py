@@ -13,7 +13,7 @@ import heapq
 import itertools
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -147,13 +147,16 @@ def join_chunks(
     *,
     timing: VideoTiming,
     audio: AudioPlan,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write ``output`` from ``chunks`` (in order) plus audio; the file appears only when complete."""
+    """Write ``output`` from ``chunks`` (in order) plus audio; the file appears only when complete.
+
+    ``metadata`` becomes container tags (MP4 ``mdta`` keys, so any key name survives)."""
     if not chunks:
         raise RenderStateError("There are no chunks to join.")
     tmp = output.with_name(f".{output.stem}.partial{output.suffix}")
     try:
-        _write(chunks, tmp, timing, audio)
+        _write(chunks, tmp, timing, audio, metadata or {})
         os.replace(tmp, output)
     except av.error.FFmpegError as exc:
         raise EncodeError(f"Writing {output} failed: {exc}", path=output) from exc
@@ -162,11 +165,19 @@ def join_chunks(
     return output
 
 
-def _write(chunks: Sequence[ChunkSource], tmp: Path, timing: VideoTiming, audio: AudioPlan) -> None:
+def _write(
+    chunks: Sequence[ChunkSource],
+    tmp: Path,
+    timing: VideoTiming,
+    audio: AudioPlan,
+    metadata: Mapping[str, str],
+) -> None:
+    flags = "+faststart+use_metadata_tags" if metadata else "+faststart"
     with (
         av.open(str(chunks[0].path)) as first,
-        av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out,
+        av.open(str(tmp), "w", format="mp4", options={"movflags": flags}) as out,
     ):
+        out.metadata.update(metadata)
         v_out = out.add_stream_from_template(first.streams.video[0])
         v_out.time_base = timing.time_base
         if timing.rotation:

@@ -40,6 +40,16 @@ class DecodedFrame:
     image: np.ndarray  # RGB uint8 (H, W, 3)
 
 
+def upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    """A coded frame turned the way it is shown (``rotation``: the display matrix, degrees CCW)."""
+    return np.ascontiguousarray(np.rot90(image, k=rotation // 90)) if rotation else image
+
+
+def coded(image: np.ndarray, rotation: int) -> np.ndarray:
+    """The inverse of ``upright``: a shown image turned back to the coded orientation."""
+    return np.ascontiguousarray(np.rot90(image, k=-(rotation // 90))) if rotation else image
+
+
 class FrameReader:
     """Random and sequential access to the frames of one video file. Not for use by two threads at once.
 
@@ -136,8 +146,8 @@ class FrameReader:
                 self._remember(index, image)
             else:
                 self._cache.move_to_end(index)
-        if rotate and self.rotation:
-            image = np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
+        if rotate:
+            image = upright(image, self.rotation)
         return DecodedFrame(index, self.index.pts[index], self.time_of(index), image)
 
     def frame_at_time(self, seconds: float, *, rotate: bool = False) -> DecodedFrame:

@@ -48,6 +48,7 @@ from layer_desktop.paths import app_paths
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (frames done, frames to do)
+ChunkDone = Callable[[ChunkRecord], None]  # called (from the encode thread) as each chunk is finished
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class RenderSpec:
     settings: OutputSettings = field(default_factory=OutputSettings)
     chunk_frames: int = 60
     audio: str = "source"  # "source" (copy the original track), "none", or a path to replacement audio
+    metadata: tuple[tuple[str, str], ...] = ()  # container tags of the output (not part of the fingerprint)
 
     def fingerprint(self, encoder: str) -> str:
         src = Path(self.source).resolve()
@@ -96,13 +98,15 @@ def render(
     work_dir: Path | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    on_chunk: ChunkDone | None = None,
 ) -> RenderReport:
     """Render ``spec``, reusing verified finished chunks from an earlier (interrupted) run.
 
     Raises ``MediaError`` subclasses for unusable input, ``EncodeError`` when encoding fails and
     ``RenderCancelled`` when ``cancel`` is set; in every case no output file is left behind as if complete.
     """
-    return _run(spec, processor or Passthrough(), work_dir or default_work_dir(spec), None, progress, cancel)
+    hooks = _Hooks(progress, cancel, on_chunk)
+    return _run(spec, processor or Passthrough(), work_dir or default_work_dir(spec), None, hooks)
 
 
 def rerender_range(
@@ -114,6 +118,7 @@ def rerender_range(
     work_dir: Path | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    on_chunk: ChunkDone | None = None,
 ) -> RenderReport:
     """Encode again only the chunks holding frames ``first`` .. ``last`` with ``processor``, then re-join."""
     wd = work_dir or default_work_dir(spec)
@@ -122,7 +127,7 @@ def rerender_range(
             f"There is no earlier render of {spec.output} to splice into.",
             hint="Render the whole video first; then re-render ranges of it.",
         )
-    return _run(spec, processor, wd, (first, last), progress, cancel)
+    return _run(spec, processor, wd, (first, last), _Hooks(progress, cancel, on_chunk))
 
 
 def _prepare_manifest(spec: RenderSpec, wd: Path, encoder: str, total: int) -> RenderManifest:
@@ -136,13 +141,19 @@ def _prepare_manifest(spec: RenderSpec, wd: Path, encoder: str, total: int) -> R
     return manifest
 
 
+@dataclass(frozen=True)
+class _Hooks:
+    progress: Progress | None = None
+    cancel: threading.Event | None = None
+    on_chunk: ChunkDone | None = None
+
+
 def _run(
     spec: RenderSpec,
     processor: FrameProcessor,
     wd: Path,
     redo: tuple[int, int] | None,
-    progress: Progress | None,
-    cancel: threading.Event | None,
+    hooks: _Hooks,
 ) -> RenderReport:
     started = time.perf_counter()
     choice = choose_encoder(spec.settings)
@@ -161,7 +172,7 @@ def _run(
         save_manifest(wd, manifest)
         remove_stray_files(wd, manifest)
         jobs = [ChunkJob(i, s, e) for i, (s, e) in enumerate(plan) if i not in reused]
-        _encode_jobs(reader, processor, jobs, wd, manifest, choice.name, spec, progress, cancel)
+        _encode_jobs(reader, processor, jobs, wd, manifest, choice.name, spec, hooks)
         first_pts = reader.index.pts[0]
         sources = [
             ChunkSource(wd / manifest.chunks[i].file, reader.index.pts[s] - first_pts)
@@ -172,7 +183,10 @@ def _run(
             time_base=reader.index.time_base, rate=reader.stream.average_rate or Fraction(25, 1),
             end_pts=reader.end_pts - first_pts if reader.end_pts else None, rotation=reader.rotation,
         )  # fmt: skip
-        join_chunks(sources, Path(spec.output), timing=timing, audio=_audio_plan(spec, reader, offset))
+        join_chunks(
+            sources, Path(spec.output), timing=timing, audio=_audio_plan(spec, reader, offset),
+            metadata=dict(spec.metadata),
+        )  # fmt: skip
     return RenderReport(
         output=spec.output, frames=total, chunks=len(plan), encoded=tuple(j.index for j in jobs),
         reused=tuple(sorted(reused)), encoder=choice.name, fallback_reason=choice.fallback_reason,
@@ -196,8 +210,7 @@ def _encode_jobs(
     manifest: RenderManifest,
     encoder: str,
     spec: RenderSpec,
-    progress: Progress | None,
-    cancel: threading.Event | None,
+    hooks: _Hooks,
 ) -> None:
     if not jobs:
         return
@@ -214,11 +227,15 @@ def _encode_jobs(
         with lock:
             manifest.chunks[record.index] = record
             save_manifest(wd, manifest)
+        if hooks.on_chunk is not None:
+            hooks.on_chunk(record)
         log.debug("chunk %d finished (%d frames)", record.index, record.stop - record.start)
 
     todo = sum(j.stop - j.start for j in jobs)
+    progress = hooks.progress
     report = (lambda done: progress(done, todo)) if progress else None
-    Pipeline(reader, processor, ChunkWriter(target, chunk_done), progress=report, cancel=cancel).run(jobs)
+    writer = ChunkWriter(target, chunk_done)
+    Pipeline(reader, processor, writer, progress=report, cancel=hooks.cancel).run(jobs)
 
 
 def clean_work_dir(work_dir: Path) -> None:

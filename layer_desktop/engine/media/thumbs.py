@@ -17,7 +17,7 @@ import av.container
 import cv2
 import numpy as np
 
-from layer_desktop.engine.media.reader import FrameReader
+from layer_desktop.engine.media.reader import FrameReader, upright
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,6 @@ def _resize(image: np.ndarray, height: int) -> np.ndarray:
         return image
     width = max(1, round(w * height / h))
     return np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
-
-
-def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
-    return np.ascontiguousarray(np.rot90(image, k=rotation // 90)) if rotation else image
 
 
 def thumbnail_strip(path: str | Path, n: int, *, height: int = 90, exact: bool = False) -> list[Thumbnail]:
@@ -77,7 +73,7 @@ def _keyframes(reader: FrameReader, wanted: list[int], height: int) -> list[Thum
             frame = next(_frames(container, stream), None)
             if frame is None or frame.pts is None:
                 continue
-            image = _upright(frame.to_ndarray(format="rgb24"), int(frame.rotation))
+            image = upright(frame.to_ndarray(format="rgb24"), int(frame.rotation))
             shown = index_of.get(frame.pts, i)
             thumbs.append(Thumbnail(shown, reader.time_of(shown), _resize(image, height)))
     finally:

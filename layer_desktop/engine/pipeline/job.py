@@ -1,0 +1,269 @@
+"""The transform job: persona + video → transformed video, with review records; resumable and spliceable.
+
+    run_transform(spec)                      analyse faces → plan → chunked render → join + disclosure
+    rerender_job(job, first, last, changes)  a new segment for first..last, only its chunks re-rendered
+
+A job lives in its own folder (``<data>/jobs/<id>``, the id derived from the output path, so running
+the same command again resumes it): ``spec.json``, ``state.json``, ``analysis/`` (faces per chunk),
+``render/`` (chunks + manifest) and ``records/`` (review records per chunk).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from layer_desktop.engine.media.encode import OutputSettings
+from layer_desktop.engine.media.reader import FrameReader
+from layer_desktop.engine.media.render import RenderReport, RenderSpec, render, rerender_range
+from layer_desktop.engine.models import ModelStore
+from layer_desktop.engine.personas import Persona, PersonaStore
+from layer_desktop.engine.pipeline.analysis import AnalysisKey, analyse
+from layer_desktop.engine.pipeline.disclosure import metadata
+from layer_desktop.engine.pipeline.plan import FramePlan, make_plan
+from layer_desktop.engine.pipeline.processor import TransformProcessor
+from layer_desktop.engine.pipeline.records import FrameRecord, RecordBook, load_records
+from layer_desktop.engine.pipeline.spec import TransformSpec
+from layer_desktop.engine.swap.options import SwapOptions
+from layer_desktop.engine.swap.registry import make_enhancer, make_swapper
+from layer_desktop.engine.swap.types import Enhancer, Swapper
+from layer_desktop.errors import RenderStateError
+from layer_desktop.paths import app_paths
+from layer_desktop.settings import write_atomic
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "analyse", "render"
+
+
+@dataclass(frozen=True)
+class TransformReport:
+    job_id: str
+    job_dir: str
+    output: str
+    frames: int
+    swapped: int
+    flagged: dict[str, int]
+    encoder: str
+    fallback_reason: str | None
+    chunks_encoded: int
+    chunks_reused: int
+    analysis_seconds: float
+    render_seconds: float
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: str
+    folder: Path
+    spec: TransformSpec
+
+    @property
+    def records(self) -> list[FrameRecord]:
+        return load_records(self.folder / "records")
+
+
+def jobs_dir() -> Path:
+    return app_paths().data_dir / "jobs"
+
+
+def job_id_for(output: str | Path) -> str:
+    return hashlib.sha1(str(Path(output).resolve()).encode()).hexdigest()[:12]
+
+
+def load_job(ref: str | Path) -> Job:
+    """A job by id, by its folder, or by its output file. Raises ``RenderStateError`` when unknown."""
+    candidates = [jobs_dir() / str(ref), Path(ref), jobs_dir() / job_id_for(ref)]
+    for folder in candidates:
+        spec_file = folder / "spec.json"
+        if spec_file.is_file():
+            spec = TransformSpec.model_validate_json(spec_file.read_text())
+            return Job(folder.name, folder, spec)
+    raise RenderStateError(
+        f"There is no transform job {str(ref)!r}.",
+        hint="Give the job id printed by `layer transform`, or the output file it wrote.",
+    )
+
+
+def source_key(path: str) -> str:
+    p = Path(path).resolve()
+    st = p.stat()
+    return hashlib.sha256(f"{p}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
+
+
+class _Stages:
+    """Swappers and enhancers per (persona, options), built on first use in the processing thread."""
+
+    def __init__(self, store: PersonaStore, models: ModelStore | None) -> None:
+        self.store, self.models = store, models
+        self._cache: dict[tuple[str, str], tuple[Swapper, Enhancer | None]] = {}
+        self.personas: dict[str, Persona] = {}
+
+    def persona(self, ref: str) -> Persona:
+        if ref not in self.personas:
+            self.personas[ref] = self.store.get(ref)
+        return self.personas[ref]
+
+    def __call__(self, persona: str, options: SwapOptions) -> tuple[Swapper, Enhancer | None]:
+        key = (persona, options.model_dump_json())
+        if key not in self._cache:
+            swapper = make_swapper(options, self.persona(persona), self.store, self.models)
+            self._cache[key] = (swapper, make_enhancer(options, self.models))
+        return self._cache[key]
+
+
+def stable_references(spec: TransformSpec, plan: list[FramePlan], stages: _Stages) -> list[int | None]:
+    """One persona photo per run of swapped frames (the best for the run's middle frame), so the
+    texture never hops between photos from frame to frame."""
+    refs: list[int | None] = [None] * len(plan)
+    start = 0
+    while start < len(plan):
+        key = spec.settings_at(start)
+        stop = start + 1
+        while stop < len(plan) and (plan[stop].target is None) == (plan[start].target is None):
+            if spec.settings_at(stop) != key:
+                break
+            stop += 1
+        mid = plan[(start + stop - 1) // 2].target
+        if key[0] and mid is not None:
+            swapper, _ = stages(key[1], key[2])
+            choose = getattr(swapper, "reference_for", None)
+            ref = choose(mid) if choose is not None else None
+            refs[start:stop] = [ref] * (stop - start)
+        start = stop
+    return refs
+
+
+def _render_spec(spec: TransformSpec, job_id: str, stages: _Stages) -> RenderSpec:
+    o = spec.output_settings
+    personas = sorted(
+        {stages.persona(spec.persona).id} | {stages.persona(s.persona).id for s in spec.segments if s.persona}
+    )
+    backends = sorted({spec.swap.backend} | {s.swap.backend for s in spec.segments if s.swap})
+    tags = metadata(job_id=job_id, persona_ids=personas, backends=["blazeface+facemesh-468", *backends])
+    settings = OutputSettings(codec=o.codec, crf=o.crf, preset=o.preset, hardware=o.hardware)
+    return RenderSpec(spec.source, spec.output, settings, o.chunk_frames, spec.audio, tuple(tags.items()))
+
+
+def _prepare(
+    spec: TransformSpec, folder: Path, store: PersonaStore, models: ModelStore | None,
+    progress: Progress | None, cancel: threading.Event | None,
+) -> tuple[_Stages, list[FramePlan], TransformProcessor, RecordBook, float, int]:  # fmt: skip
+    stages = _Stages(store, models)
+    stages.persona(spec.persona)  # fail early on an unknown persona
+    for seg in spec.segments:
+        if seg.persona:
+            stages.persona(seg.persona)
+    started = time.perf_counter()
+    with FrameReader(spec.source) as reader:
+        key = AnalysisKey(source_key(spec.source), spec.detector, spec.output_settings.chunk_frames)
+        report = (lambda d, t: progress("analyse", d, t)) if progress else None
+        frames = analyse(reader, folder / "analysis", key, progress=report, cancel=cancel)
+        rotation = reader.rotation
+    analysis_seconds = time.perf_counter() - started
+    plan = make_plan(spec, frames)
+    book = RecordBook(folder / "records")
+    refs = stable_references(spec, plan, stages)
+    proc = TransformProcessor(spec, plan, stages, rotation=rotation, references=refs, on_record=book.add)
+    return stages, plan, proc, book, analysis_seconds, rotation
+
+
+def _report(
+    job_id: str, folder: Path, spec: TransformSpec, r: RenderReport, analysis_s: float
+) -> TransformReport:
+    records = load_records(folder / "records")
+    flagged: dict[str, int] = {}
+    for rec in records:
+        for f in rec.flags:
+            flagged[f] = flagged.get(f, 0) + 1
+    report = TransformReport(
+        job_id=job_id, job_dir=str(folder), output=spec.output, frames=r.frames,
+        swapped=sum(rec.applied for rec in records), flagged=flagged, encoder=r.encoder,
+        fallback_reason=r.fallback_reason, chunks_encoded=len(r.encoded), chunks_reused=len(r.reused),
+        analysis_seconds=analysis_s, render_seconds=r.seconds,
+    )  # fmt: skip
+    write_atomic(
+        folder / "state.json", json.dumps({"status": "done", "report": asdict(report)}, indent=1).encode()
+    )
+    return report
+
+
+def run_transform(
+    spec: TransformSpec,
+    *,
+    store: PersonaStore | None = None,
+    models: ModelStore | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> TransformReport:
+    """Run (or resume) the job for ``spec``. Raises ``PersonaNotFoundError``, ``NoFaceError``,
+    ``MediaError`` subclasses, ``ModelNotFoundError`` for a missing model backend file,
+    ``EncodeError``, and ``RenderCancelled`` when ``cancel`` is set (finished work is kept)."""
+    store = store or PersonaStore()
+    job_id = job_id_for(spec.output)
+    folder = jobs_dir() / job_id
+    folder.mkdir(parents=True, exist_ok=True)
+    _discard_stale_render(folder, spec)
+    write_atomic(folder / "spec.json", spec.model_dump_json(indent=1).encode())
+    write_atomic(folder / "state.json", json.dumps({"status": "running"}).encode())
+    stages, _, proc, book, analysis_s, _ = _prepare(spec, folder, store, models, progress, cancel)
+    rspec = _render_spec(spec, job_id, stages)
+    report = (lambda d, t: progress("render", d, t)) if progress else None
+    result = render(
+        rspec, proc, work_dir=folder / "render", progress=report, cancel=cancel,
+        on_chunk=lambda c: book.chunk_done(c.index, c.start, c.stop),
+    )  # fmt: skip
+    return _report(job_id, folder, spec, result, analysis_s)
+
+
+def _discard_stale_render(folder: Path, spec: TransformSpec) -> None:
+    """A job folder whose spec differs from ``spec`` keeps its face analysis but not its render."""
+    old = folder / "spec.json"
+    if old.is_file() and TransformSpec.model_validate_json(old.read_text()) != spec:
+        log.info("the job's settings changed; rendering every chunk again")
+        shutil.rmtree(folder / "render", ignore_errors=True)
+        shutil.rmtree(folder / "records", ignore_errors=True)
+
+
+def rerender_job(
+    ref: str | Path,
+    first: int,
+    last: int,
+    changes: dict[str, str] | None = None,
+    *,
+    store: PersonaStore | None = None,
+    models: ModelStore | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> TransformReport:
+    """Re-render frames ``first`` .. ``last`` of a finished job (a new segment with ``changes``), splicing
+    only the chunks that hold them; their records are replaced."""
+    job = load_job(ref)
+    if not (job.folder / "render" / "manifest.json").is_file():
+        raise RenderStateError(
+            f"Job {job.job_id} has no finished render to splice into.", hint="Run it first."
+        )
+    spec = job.spec.with_segment(first, last, changes) if changes else job.spec
+    write_atomic(job.folder / "spec.json", spec.model_dump_json(indent=1).encode())
+    stages, _, proc, book, analysis_s, _ = _prepare(
+        spec, job.folder, store or PersonaStore(), models, None, cancel
+    )
+    rspec = _render_spec(spec, job.job_id, stages)
+    report = (lambda d, t: progress("render", d, t)) if progress else None
+    result = rerender_range(
+        rspec, first, last, proc, work_dir=job.folder / "render", progress=report, cancel=cancel,
+        on_chunk=lambda c: book.chunk_done(c.index, c.start, c.stop),
+    )  # fmt: skip
+    return _report(job.job_id, job.folder, spec, result, analysis_s)
+
+
+def review(ref: str | Path) -> list[FrameRecord]:
+    """The job's flagged frames, in order."""
+    return [r for r in load_job(ref).records if r.flags]

@@ -1,0 +1,83 @@
+"""Pass 3 of a transform job: the per-frame step of the chunked render (swap, enhance, mark, record).
+
+Stateless per frame: everything temporal was settled in the plan, so a frame re-rendered in a splice
+comes out exactly as in the first render with the same settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+
+import av
+import numpy as np
+
+from layer_desktop.engine.media.reader import coded, upright
+from layer_desktop.engine.pipeline.disclosure import draw_mark
+from layer_desktop.engine.pipeline.plan import FramePlan
+from layer_desktop.engine.pipeline.records import FrameRecord, flag
+from layer_desktop.engine.pipeline.spec import TransformSpec
+from layer_desktop.engine.swap.options import SwapOptions
+from layer_desktop.engine.swap.types import Enhancer, Swapper
+
+StageFactory = Callable[[str, SwapOptions], tuple[Swapper, Enhancer | None]]
+
+
+class TransformProcessor:
+    """The ``FrameProcessor`` of a transform job. ``stages(persona, options)`` builds (and caches) the
+    swapper and enhancer for a segment; ``references`` is the persona photo per frame (or None)."""
+
+    def __init__(
+        self,
+        spec: TransformSpec,
+        plan: Sequence[FramePlan],
+        stages: StageFactory,
+        *,
+        rotation: int,
+        references: Sequence[int | None],
+        on_record: Callable[[FrameRecord], None],
+    ) -> None:
+        self.spec, self.plan, self.stages = spec, plan, stages
+        self.rotation, self.references, self.on_record = rotation, references, on_record
+        key = json.dumps(spec.model_dump(exclude={"output"}), sort_keys=True)
+        self.tag = "transform-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def __call__(self, index: int, frame: av.VideoFrame) -> np.ndarray | None:
+        started = time.perf_counter()
+        enabled, persona, options = self.spec.settings_at(index)
+        p = self.plan[index]
+        ms: dict[str, float] = {}
+        rgb: np.ndarray | None = None
+        applied, reason = False, None
+        if not enabled:
+            reason = "swap turned off for this segment"
+        elif p.target is None:
+            reason = "face lost" if p.track_lost else "no face"
+        else:
+            rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation)
+            swapper, enhancer = self.stages(persona, options)
+            t = time.perf_counter()
+            result = swapper.swap(rgb, p.target, self.references[index])
+            ms["swap"] = (time.perf_counter() - t) * 1000
+            if enhancer is not None:
+                t = time.perf_counter()
+                enhancer.enhance(rgb, p.target, result)
+                ms["enhance"] = (time.perf_counter() - t) * 1000
+            applied = True
+        if self.spec.disclosure.visible_mark:
+            if rgb is None:
+                rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation)
+            draw_mark(rgb, self.spec.disclosure)
+        ms["total"] = (time.perf_counter() - started) * 1000
+        raw = p.raw
+        record = FrameRecord(
+            frame=index, faces_found=p.faces_found, track=None if raw is None else raw.track_id,
+            confidence=None if raw is None else raw.score, presence=None if raw is None else raw.presence,
+            jitter=p.jitter, applied=applied, skip_reason=reason,
+            backend=options.backend if applied else None,
+            reference=self.references[index] if applied else None, ms=ms,
+        )  # fmt: skip
+        self.on_record(flag(record, enabled, p.track_lost))
+        return None if rgb is None else coded(rgb, self.rotation)

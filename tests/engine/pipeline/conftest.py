@@ -1,0 +1,82 @@
+"""Shared material for the transform-job tests: a persona store with Grace Hopper, jobs run once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from layer_desktop.engine.personas import ConsentInput, FaceInput, PersonaStore, create_persona
+from layer_desktop.engine.pipeline import Job, TransformSpec, load_job, run_transform
+
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "media"
+FAST = {"preset": "veryfast", "chunk_frames": 25}
+
+
+def decode(path: str | Path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+@dataclass(frozen=True)
+class Studio:
+    home: Path
+    store: PersonaStore
+
+    def spec(self, source: Path, output: Path, **kw: object) -> TransformSpec:
+        data: dict[str, object] = {
+            "source": str(source), "output": str(output), "persona": "Grace", "output_settings": FAST,
+        }  # fmt: skip
+        data.update(kw)
+        return TransformSpec.model_validate(data)
+
+    def run(self, spec: TransformSpec) -> Job:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("LAYER_HOME", str(self.home))
+            run_transform(spec, store=self.store)
+            return load_job(spec.output)
+
+
+def make_store(home: Path) -> PersonaStore:
+    store = PersonaStore(home / "data" / "layer.sqlite3", home / "data" / "media")
+    create_persona(
+        store, "Grace", [FaceInput(SHARED / "faces" / "grace_hopper.jpg")], ConsentInput("Public domain")
+    )
+    return store
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+    home = tmp_path_factory.mktemp("studio")
+    yield Studio(home, make_store(home))
+
+
+@pytest.fixture(scope="session")
+def talk_job(studio: Studio) -> Job:
+    src = SHARED / "clips" / "talk_astronaut_4s.mp4"
+    return studio.run(studio.spec(src, studio.home / "talk_out.mp4"))
+
+
+@pytest.fixture(scope="session")
+def face_gap_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """30 frames of the talking astronaut, 20 of the coffee cup (no face), 25 of the astronaut again."""
+    talk, cup = (
+        decode(SHARED / "clips" / "talk_astronaut_4s.mp4"),
+        decode(SHARED / "clips" / "no_face_3s.mp4"),
+    )
+    frames = (
+        talk[:30] + [cv2.resize(f, (512, 512), interpolation=cv2.INTER_AREA) for f in cup[:20]] + talk[50:75]
+    )
+    path = tmp_path_factory.mktemp("clips") / "face_gap.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25, options={"crf": "12", "preset": "veryfast"})
+        stream.width, stream.height, stream.pix_fmt = 512, 512, "yuv420p"
+        for img in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        out.mux(stream.encode(None))
+    return path
