@@ -69,11 +69,15 @@ def transform(
         bool,
         typer.Option("--no-visible-mark", help="Leave out the visible 'AI-generated' mark (metadata stays)."),
     ] = False,
+    voice: Annotated[str, typer.Option(help="Voice conversion: off, world (offline) or elevenlabs.")] = "off",
+    loudness: Annotated[float, typer.Option(help="Loudness target of the converted voice, LUFS.")] = -16.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Apply PERSONA's face to VIDEO (resumable: run the same command again after a crash)."""
     if backend not in ("landmark", "inswapper"):
         raise InputError(f"Unknown backend '{backend}'.", hint="Use landmark or inswapper.")
+    if voice not in ("off", "world", "elevenlabs"):
+        raise InputError(f"Unknown voice backend '{voice}'.", hint="Use off, world or elevenlabs.")
     if detector not in ("short", "full"):
         raise InputError(f"Unknown detector '{detector}'.", hint="Use short or full.")
     parse_face(face)  # a clear error before anything runs
@@ -84,6 +88,8 @@ def transform(
             "swap": SwapOptions.model_validate({"backend": backend}).model_dump(),
             "output_settings": Output(crf=crf, preset=preset, chunk_frames=chunk_frames).model_dump(),
             "disclosure": Disclosure(visible_mark=not no_mark).model_dump(),
+            "voice": {"enabled": voice != "off", "backend": "world" if voice == "off" else voice,
+                      "loudness_lufs": loudness},
         }
     )  # fmt: skip
     report = _run(spec)

@@ -141,7 +141,25 @@ def stable_references(spec: TransformSpec, plan: list[FramePlan], stages: _Stage
     return refs
 
 
-def _render_spec(spec: TransformSpec, job_id: str, stages: _Stages) -> RenderSpec:
+def converted_audio(spec: TransformSpec, folder: Path, stages: _Stages) -> str:
+    """The output's audio: the source track, or (voice on) the persona's voice, loudness-normalised,
+    written to the job folder as WAV at the source's rate and channels (same sample count)."""
+    if not spec.voice.enabled or spec.audio != "source":
+        return spec.audio
+    from layer_desktop.engine.media.audio import extract_audio
+    from layer_desktop.engine.voice import convert_voice, normalise_loudness
+    from layer_desktop.engine.voice.audio_file import write_audio
+
+    probe_pcm = extract_audio(spec.source, 16000)
+    pcm = extract_audio(spec.source, probe_pcm.source_rate, channels=min(2, probe_pcm.source_channels))
+    persona = stages.persona(spec.persona)
+    converted = convert_voice(pcm, persona.id, backend=spec.voice.backend, store=stages.store)
+    path = folder / "voice.wav"
+    write_audio(path, normalise_loudness(converted, spec.voice.loudness_lufs))
+    return str(path)
+
+
+def _render_spec(spec: TransformSpec, job_id: str, stages: _Stages, audio: str | None = None) -> RenderSpec:
     o = spec.output_settings
     personas = sorted(
         {stages.persona(spec.persona).id} | {stages.persona(s.persona).id for s in spec.segments if s.persona}
@@ -149,7 +167,11 @@ def _render_spec(spec: TransformSpec, job_id: str, stages: _Stages) -> RenderSpe
     backends = sorted({spec.swap.backend} | {s.swap.backend for s in spec.segments if s.swap})
     tags = metadata(job_id=job_id, persona_ids=personas, backends=["blazeface+facemesh-468", *backends])
     settings = OutputSettings(codec=o.codec, crf=o.crf, preset=o.preset, hardware=o.hardware)
-    return RenderSpec(spec.source, spec.output, settings, o.chunk_frames, spec.audio, tuple(tags.items()))
+    if spec.voice.enabled:
+        tags["layer_voice"] = spec.voice.backend
+    return RenderSpec(
+        spec.source, spec.output, settings, o.chunk_frames, audio or spec.audio, tuple(tags.items())
+    )
 
 
 def _prepare(
@@ -214,7 +236,7 @@ def run_transform(
     write_atomic(folder / "spec.json", spec.model_dump_json(indent=1).encode())
     write_atomic(folder / "state.json", json.dumps({"status": "running"}).encode())
     stages, _, proc, book, analysis_s, _ = _prepare(spec, folder, store, models, progress, cancel)
-    rspec = _render_spec(spec, job_id, stages)
+    rspec = _render_spec(spec, job_id, stages, converted_audio(spec, folder, stages))
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = render(
         rspec, proc, work_dir=folder / "render", progress=report, cancel=cancel,
@@ -255,7 +277,7 @@ def rerender_job(
     stages, _, proc, book, analysis_s, _ = _prepare(
         spec, job.folder, store or PersonaStore(), models, None, cancel
     )
-    rspec = _render_spec(spec, job.job_id, stages)
+    rspec = _render_spec(spec, job.job_id, stages, converted_audio(spec, job.folder, stages))
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = rerender_range(
         rspec, first, last, proc, work_dir=job.folder / "render", progress=report, cancel=cancel,

@@ -53,6 +53,16 @@ class Output(BaseModel):
     chunk_frames: int = Field(default=60, ge=1)
 
 
+class Voice(BaseModel):
+    """The audio stage: the persona's voice in place of the speaker's, then loudness-normalised."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = False
+    backend: Literal["world", "elevenlabs"] = "world"
+    loudness_lufs: float = Field(default=-16.0, ge=-40.0, le=-5.0)
+
+
 class Segment(BaseModel):
     """Frames ``start`` .. ``stop`` (inclusive) with their own settings; ``enabled=False`` keeps the
     original frames there."""
@@ -88,6 +98,7 @@ class TransformSpec(BaseModel):
     output_settings: Output = Output()
     disclosure: Disclosure = Disclosure()
     audio: str = "source"
+    voice: Voice = Voice()
 
     @field_validator("face")
     @classmethod
