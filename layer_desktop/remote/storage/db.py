@@ -1,25 +1,15 @@
-"""The publish tables in the app's SQLite database (WAL), with their own row in ``schema_versions``.
-
-The same file holds the engine's tables; ``remote`` may not import the engine, so this small helper
-follows the same rules on its own: WAL, a busy timeout, short ``BEGIN IMMEDIATE`` write transactions.
-"""
+"""The publish tables in the app's SQLite database, with their own row in ``schema_versions``
+(connection rules and migrations: ``appdb``)."""
 
 from __future__ import annotations
 
-import logging
 import sqlite3
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from layer_desktop.appdb import open_database, write_transaction
 from layer_desktop.errors import PublishError
 
-log = logging.getLogger(__name__)
-
 COMPONENT = "publish"
-SCHEMA_VERSION = 1
-BUSY_TIMEOUT_MS = 30_000
 
 _SCHEMA_V1 = (
     """CREATE TABLE IF NOT EXISTS publish_records (
@@ -58,88 +48,14 @@ _SCHEMA_V1 = (
         PRIMARY KEY (upload_id, part_number)
     )""",
 )
+MIGRATIONS = (_SCHEMA_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def connect(path: Path, *, check_same_thread: bool = True) -> sqlite3.Connection:
-    """Open the database (autocommit, WAL, busy timeout, foreign keys) with the publish tables up to date.
-    Raises ``PublishError`` when they were written by a newer version."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=check_same_thread
-    )
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _enable_wal(conn)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        _migrate(conn, path)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
+    """Open the database with the publish tables up to date. Raises ``PublishError`` when they were
+    written by a newer version."""
+    return open_database(path, COMPONENT, MIGRATIONS, PublishError, check_same_thread=check_same_thread)
 
 
-def _enable_wal(conn: sqlite3.Connection) -> None:
-    # Switching to WAL needs an exclusive lock and SQLite does not wait for it: retry a while.
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    delay = 0.005
-    while True:
-        try:
-            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-
-
-@contextmanager
-def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A short write transaction holding the write lock from the start; rolled back on error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-    )
-    if _version(conn) == SCHEMA_VERSION:
-        return
-    with write_transaction(conn):
-        version = _version(conn)  # again, under the write lock
-        if version > SCHEMA_VERSION:
-            raise PublishError(
-                f"The database {path} was written by a newer Layer Desktop (publish schema {version}, "
-                f"this one reads up to {SCHEMA_VERSION}).",
-                hint="Update Layer Desktop.",
-                path=path,
-            )
-        while version < SCHEMA_VERSION:
-            for statement in _statements(version):
-                conn.execute(statement)
-            version += 1
-            conn.execute(
-                "INSERT INTO schema_versions(component, version) VALUES (?, ?) "
-                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-                (COMPONENT, version),
-            )
-            log.info("publish tables migrated to schema %d", version)
-
-
-def _statements(version: int) -> tuple[str, ...]:
-    if version == 0:
-        return _SCHEMA_V1
-    raise PublishError(f"No migration from publish schema {version}.")
-
-
-def _version(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)).fetchone()
-    return int(row[0]) if row else 0
+__all__ = ["SCHEMA_VERSION", "connect", "write_transaction"]
