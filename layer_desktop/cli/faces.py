@@ -19,7 +19,7 @@ from layer_desktop.engine.faces import (
     face_quality,
     load_image,
 )
-from layer_desktop.engine.media.reader import FrameReader, upright
+from layer_desktop.engine.media.reader import FrameReader
 
 app = typer.Typer(help="Find faces in pictures and follow them through videos.", no_args_is_help=True)
 
@@ -80,10 +80,8 @@ def detect(
 def _frames(video: Path) -> Iterator[np.ndarray]:
     """Upright RGB frames of a video, in order (the media engine's reader and its errors)."""
     with FrameReader(video) as reader:
-        rotation = reader.rotation
-        for _, frame in reader.iter_frames():
-            img = frame.to_ndarray(format="rgb24")
-            yield upright(img, rotation)
+        for _, rgb in reader.iter_upright():
+            yield rgb
 
 
 @app.command("track")

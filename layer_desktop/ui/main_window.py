@@ -25,7 +25,7 @@ from layer_desktop import __version__
 from layer_desktop.engine.faces import load_image
 from layer_desktop.engine.media.probe import MediaInfo
 from layer_desktop.engine.media.reader import DecodedFrame
-from layer_desktop.ui.demo import DemoContent, demo_content
+from layer_desktop.engine.pipeline.demo import DemoContent, demo_content
 from layer_desktop.ui.document import MediaDocument
 from layer_desktop.ui.errors import show_error
 from layer_desktop.ui.tasks import TaskManager

@@ -174,6 +174,12 @@ class FrameReader:
                     ) from None
                 yield index, frame
 
+    def iter_upright(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """Frames ``start`` .. ``stop - 1`` in order as RGB, turned the way they are shown."""
+        rotation = self.rotation
+        for index, frame in self.iter_frames(start, stop):
+            yield index, upright(frame.to_ndarray(format="rgb24"), rotation)
+
     def invalidate_position(self) -> None:
         """Forget where the decoder stands (after someone else moved the container)."""
         self._frames = None

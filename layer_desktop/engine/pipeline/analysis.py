@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from layer_desktop.engine.faces.geometry import iou
 from layer_desktop.engine.faces.types import Face
 from layer_desktop.engine.media.chunks import plan_chunks
 from layer_desktop.engine.media.pipeline import RenderCancelled
-from layer_desktop.engine.media.reader import FrameReader, upright
+from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.settings import write_atomic
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def _analyse_rest(
     link = _Linker(frames[-1] if frames else [], max(ids, default=-1) + 1)
     start = plan[first_chunk][0]
     chunk, pending = first_chunk, []
-    for index, rgb in _upright_frames(reader, start):
+    for index, rgb in reader.iter_upright(start):
         if cancel is not None and cancel.is_set():
             raise RenderCancelled("The job was cancelled; the analysed chunks are kept for a resume.")
         pending.append(link(tracker.update(rgb, reader.time_of(index))))
@@ -174,12 +174,6 @@ def _analyse_rest(
         if progress is not None:
             progress(index + 1, reader.frame_count)
     log.info("face analysis: %d frames, %d detector runs", tracker.stats.frames, tracker.stats.detections)
-
-
-def _upright_frames(reader: FrameReader, start: int) -> Iterator[tuple[int, np.ndarray]]:
-    rotation = reader.rotation
-    for index, frame in reader.iter_frames(start):
-        yield index, upright(frame.to_ndarray(format="rgb24"), rotation)
 
 
 def _check_key(folder: Path, key: AnalysisKey) -> None:

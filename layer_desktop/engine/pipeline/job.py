@@ -34,7 +34,7 @@ from layer_desktop.engine.pipeline.spec import TransformSpec
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.engine.swap.registry import make_enhancer, make_swapper
 from layer_desktop.engine.swap.types import Enhancer, Swapper
-from layer_desktop.errors import RenderStateError
+from layer_desktop.errors import NoAudioStreamError, RenderStateError
 from layer_desktop.paths import app_paths
 from layer_desktop.settings import write_atomic
 
@@ -98,6 +98,11 @@ def source_key(path: str) -> str:
     return hashlib.sha256(f"{p}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
 
 
+def analysis_key(spec: TransformSpec) -> AnalysisKey:
+    """What the job's face analysis depends on (source file, detector, chunking)."""
+    return AnalysisKey(source_key(spec.source), spec.detector, spec.output_settings.chunk_frames)
+
+
 class _Stages:
     """Swappers and enhancers per (persona, options), built on first use in the processing thread."""
 
@@ -147,11 +152,14 @@ def converted_audio(spec: TransformSpec, folder: Path, stages: _Stages) -> str:
     if not spec.voice.enabled or spec.audio != "source":
         return spec.audio
     from layer_desktop.engine.media.audio import extract_audio
+    from layer_desktop.engine.media.probe import probe
     from layer_desktop.engine.voice import convert_voice, normalise_loudness
     from layer_desktop.engine.voice.audio_file import write_audio
 
-    probe_pcm = extract_audio(spec.source, 16000)
-    pcm = extract_audio(spec.source, probe_pcm.source_rate, channels=min(2, probe_pcm.source_channels))
+    track = probe(spec.source).audio
+    if track is None:
+        raise NoAudioStreamError(f"{spec.source} has no audio track to convert.", path=Path(spec.source))
+    pcm = extract_audio(spec.source, track.sample_rate, channels=min(2, track.channels))
     persona = stages.persona(spec.persona)
     converted = convert_voice(pcm, persona.id, backend=spec.voice.backend, store=stages.store)
     path = folder / "voice.wav"
@@ -177,7 +185,7 @@ def _render_spec(spec: TransformSpec, job_id: str, stages: _Stages, audio: str |
 def _prepare(
     spec: TransformSpec, folder: Path, store: PersonaStore, models: ModelStore | None,
     progress: Progress | None, cancel: threading.Event | None,
-) -> tuple[_Stages, list[FramePlan], TransformProcessor, RecordBook, float, int]:  # fmt: skip
+) -> tuple[_Stages, TransformProcessor, RecordBook, float]:  # fmt: skip
     stages = _Stages(store, models)
     stages.persona(spec.persona)  # fail early on an unknown persona
     for seg in spec.segments:
@@ -185,16 +193,15 @@ def _prepare(
             stages.persona(seg.persona)
     started = time.perf_counter()
     with FrameReader(spec.source) as reader:
-        key = AnalysisKey(source_key(spec.source), spec.detector, spec.output_settings.chunk_frames)
         report = (lambda d, t: progress("analyse", d, t)) if progress else None
-        frames = analyse(reader, folder / "analysis", key, progress=report, cancel=cancel)
+        frames = analyse(reader, folder / "analysis", analysis_key(spec), progress=report, cancel=cancel)
         rotation = reader.rotation
     analysis_seconds = time.perf_counter() - started
     plan = make_plan(spec, frames)
     book = RecordBook(folder / "records")
     refs = stable_references(spec, plan, stages)
     proc = TransformProcessor(spec, plan, stages, rotation=rotation, references=refs, on_record=book.add)
-    return stages, plan, proc, book, analysis_seconds, rotation
+    return stages, proc, book, analysis_seconds
 
 
 def _report(
@@ -235,7 +242,7 @@ def run_transform(
     _discard_stale_render(folder, spec)
     write_atomic(folder / "spec.json", spec.model_dump_json(indent=1).encode())
     write_atomic(folder / "state.json", json.dumps({"status": "running"}).encode())
-    stages, _, proc, book, analysis_s, _ = _prepare(spec, folder, store, models, progress, cancel)
+    stages, proc, book, analysis_s = _prepare(spec, folder, store, models, progress, cancel)
     rspec = _render_spec(spec, job_id, stages, converted_audio(spec, folder, stages))
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = render(
@@ -274,9 +281,7 @@ def rerender_job(
         )
     spec = job.spec.with_segment(first, last, changes) if changes else job.spec
     write_atomic(job.folder / "spec.json", spec.model_dump_json(indent=1).encode())
-    stages, _, proc, book, analysis_s, _ = _prepare(
-        spec, job.folder, store or PersonaStore(), models, None, cancel
-    )
+    stages, proc, book, analysis_s = _prepare(spec, job.folder, store or PersonaStore(), models, None, cancel)
     rspec = _render_spec(spec, job.job_id, stages, converted_audio(spec, job.folder, stages))
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = rerender_range(

@@ -15,8 +15,8 @@ import numpy as np
 
 from layer_desktop.engine.faces.types import ImageRGB
 from layer_desktop.engine.media.reader import FrameReader
-from layer_desktop.engine.pipeline.analysis import AnalysisKey, analyse
-from layer_desktop.engine.pipeline.job import Job, source_key
+from layer_desktop.engine.pipeline.analysis import analyse
+from layer_desktop.engine.pipeline.job import Job, analysis_key
 from layer_desktop.engine.pipeline.plan import FramePlan, make_plan
 from layer_desktop.engine.swap.landmark import mask_options
 from layer_desktop.engine.swap.masks import Mask, face_mask
@@ -29,8 +29,7 @@ def job_plan(job: Job) -> list[FramePlan]:
     """The frame plan of a finished job (from its stored face analysis)."""
     spec = job.spec
     with FrameReader(spec.source) as reader:
-        key = AnalysisKey(source_key(spec.source), spec.detector, spec.output_settings.chunk_frames)
-        frames = analyse(reader, job.folder / "analysis", key)
+        frames = analyse(reader, job.folder / "analysis", analysis_key(spec))
     return make_plan(spec, frames)
 
 
