@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_MEDIA = REPO.parent / "shared" / "media"
+# the project's test-media kit sits beside the repo (../shared/media); LAYER_TEST_MEDIA points elsewhere
+SHARED_MEDIA = Path(os.environ.get("LAYER_TEST_MEDIA") or REPO.parent / "shared" / "media")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
@@ -27,7 +28,10 @@ def require_component(name: str, available: bool, why: str) -> None:
 @pytest.fixture(scope="session")
 def media_dir() -> Path:
     if not SHARED_MEDIA.is_dir():
-        pytest.fail(f"test media kit not found at {SHARED_MEDIA} (the repo's ../shared/media)")
+        pytest.fail(
+            f"test media kit not found at {SHARED_MEDIA} "
+            "(the repo's ../shared/media, or set LAYER_TEST_MEDIA)"
+        )
     return SHARED_MEDIA
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from layer_desktop.cli import main
 from layer_desktop.engine.media.probe import probe
+from tests.conftest import SHARED_MEDIA
 
 
 def test_probe_json(media_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,9 +25,7 @@ def test_probe_table(media_dir: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "120 in 4.000 s" in text and "no (CFR)" in text
 
 
-@pytest.mark.parametrize(
-    "name", sorted(p.name for p in (Path(__file__).parents[3] / "shared/media/bad").glob("*"))
-)
+@pytest.mark.parametrize("name", sorted(p.name for p in (SHARED_MEDIA / "bad").glob("*")))
 def test_every_bad_file_gives_a_clean_error_or_a_valid_probe(
     media_dir: Path, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

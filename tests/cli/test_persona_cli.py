@@ -8,8 +8,9 @@ import pytest
 
 from layer_desktop.cli import main
 from layer_desktop.engine.personas import PersonaStore
+from tests.conftest import SHARED_MEDIA
 
-MEDIA = Path(__file__).resolve().parents[2].parent / "shared" / "media"
+MEDIA = SHARED_MEDIA
 ASTRONAUT = str(MEDIA / "faces" / "astronaut.png")
 HOPPER = str(MEDIA / "faces" / "grace_hopper.jpg")
 VOICE = str(MEDIA / "audio" / "arctic_a0007_awb.wav")

@@ -12,10 +12,10 @@ from layer_desktop.cli import main
 from layer_desktop.engine.media.audio import extract_audio
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.voice.espeak import find_library
-from tests.conftest import require_component
+from tests.conftest import SHARED_MEDIA, require_component
 from tests.engine.voice.helpers import add_persona
 
-MEDIA = Path(__file__).resolve().parents[2].parent / "shared" / "media"
+MEDIA = SHARED_MEDIA
 MALE = MEDIA / "audio" / "arctic_a0007_awb.wav"
 FEMALE = MEDIA / "audio" / "arctic_a0009_female.wav"
 

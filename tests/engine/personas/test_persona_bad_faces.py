@@ -9,8 +9,9 @@ import pytest
 
 from layer_desktop.engine.personas import ConsentInput, FaceInput, PersonaStore, create_persona
 from layer_desktop.errors import ImageError, LayerError
+from tests.conftest import SHARED_MEDIA
 
-BAD = Path(__file__).resolve().parents[3].parent / "shared" / "media" / "bad"
+BAD = SHARED_MEDIA / "bad"
 CONSENT = ConsentInput("Eileen Collins", "I agree.", dt.date(2024, 5, 1))
 # Pictures in odd clothing that must load (format sniffed, CMYK and 16-bit RGBA converted).
 READABLE = {"jpeg_named.png", "cmyk.jpg", "rgba16.png"}

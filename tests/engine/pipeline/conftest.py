@@ -13,8 +13,9 @@ import pytest
 
 from layer_desktop.engine.personas import ConsentInput, FaceInput, PersonaStore, create_persona
 from layer_desktop.engine.pipeline import Job, TransformSpec, load_job, run_transform
+from tests.conftest import SHARED_MEDIA
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "media"
+SHARED = SHARED_MEDIA
 FAST = {"preset": "veryfast", "chunk_frames": 25}
 
 

@@ -15,6 +15,7 @@ from layer_desktop.engine.models import ModelStore
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.swap import InswapperSwapper, SwapOptions, latent_from, make_swapper
 from layer_desktop.errors import ModelError, ModelNotFoundError
+from tests.conftest import SHARED_MEDIA
 
 RNG = np.random.default_rng(7)
 W = RNG.normal(size=(512, 3)).astype(np.float32)
@@ -81,7 +82,7 @@ def test_missing_model_names_the_fetch_command(tmp_path: Path) -> None:
     from layer_desktop.engine.personas import ConsentInput, FaceInput, create_persona
 
     persona = create_persona(
-        store, "G", [FaceInput(Path(__file__).resolve().parents[4] / "shared/media/faces/grace_hopper.jpg")],
+        store, "G", [FaceInput(SHARED_MEDIA / "faces" / "grace_hopper.jpg")],
         ConsentInput("PD"),
     )  # fmt: skip
     with pytest.raises(ModelNotFoundError) as err:
