@@ -26,7 +26,11 @@ thing concerned) and its ``hint`` says what to do. Built-in types are mixed in s
     │   └── SecretStoreUnavailable           no OS keyring backend
     ├── EngineError (RuntimeError)           the engine failed doing work it accepted
     │   ├── EncodeError                      the encoder could not be opened or failed
-    │   └── RenderStateError                 a render's work folder or manifest cannot be used
+    │   ├── RenderStateError                 a render's work folder or manifest cannot be used
+    │   ├── EngineUnavailableError           the engine service cannot be reached (not started, crashed)
+    │   ├── EngineAuthError                  the engine refused the token (401)
+    │   ├── EngineRequestError               the engine refused a request (forbidden path, bad upload, …)
+    │   └── JobFailedError                   a job on the engine ended in failure (its reason attached)
     ├── VoiceError                           voice profile, voice conversion or text to speech
     │   ├── NoVoiceSamplesError (ValueError) the persona has no usable voice sample (reasons listed)
     │   ├── VoiceCancelled                   a conversion was cancelled; nothing was written
@@ -195,6 +199,33 @@ class EncodeError(EngineError):
 
 class RenderStateError(EngineError):
     default_hint = "Delete the render's work folder to start the render from the beginning."
+
+
+class EngineUnavailableError(EngineError):
+    default_hint = (
+        "Check the engine indicator in the status bar: the app restarts a local engine by itself; for a "
+        "remote one, check the host in Engines. `layer-engine serve` starts one by hand."
+    )
+
+
+class EngineAuthError(EngineError):
+    default_hint = (
+        "The engine's token changed (it was restarted by someone else?): reconnect to it, or set "
+        "LAYER_ENGINE_TOKEN to the token in its state folder."
+    )
+
+
+class EngineRequestError(EngineError):
+    default_hint = "The engine refused the request; its reason is above. Fix the input and try again."
+
+    def __init__(self, message: str, *, hint: str | None = None, path: str | None = None,
+                 status: int = 400) -> None:  # fmt: skip
+        super().__init__(message, hint=hint, path=path)
+        self.status = status
+
+
+class JobFailedError(EngineError):
+    default_hint = "Open the job's log in the queue for details, fix the cause, then retry the job."
 
 
 class ModelError(LayerError):

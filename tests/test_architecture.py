@@ -23,7 +23,8 @@ def _modules() -> list[str]:
     names = ["layer_desktop.errors", "layer_desktop.paths", "layer_desktop.settings", "layer_desktop.secrets"]
     for pkg in (layer_desktop.engine, layer_desktop.remote):
         names.append(pkg.__name__)
-        names += [m.name for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")]
+        found = pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")
+        names += [m.name for m in found if not m.name.endswith(".__main__")]  # entry points run on import
     return names
 
 

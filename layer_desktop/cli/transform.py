@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from layer_desktop.cli.common import out, progress_bar
+from layer_desktop.cli.engine import EngineOption, remote_records, rerender_remote, run_remote
 from layer_desktop.cli.media import frame_range
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.pipeline import (
@@ -23,6 +24,7 @@ from layer_desktop.engine.pipeline import (
 )
 from layer_desktop.engine.pipeline.demo import demo_content, ensure_demo_persona
 from layer_desktop.engine.pipeline.job import Progress
+from layer_desktop.engine.pipeline.records import FrameRecord
 from layer_desktop.engine.pipeline.spec import FACE_FORMS, parse_face
 from layer_desktop.engine.swap import SwapOptions
 from layer_desktop.errors import InputError
@@ -37,7 +39,9 @@ def _bar_progress(bar: object, task: int) -> Progress:
     return update
 
 
-def _run(spec: TransformSpec) -> TransformReport:
+def _run(spec: TransformSpec, engine: str | None = None) -> TransformReport:
+    if engine:
+        return run_remote(engine, spec)
     with progress_bar("Starting", None) as (bar, task):
         return run_transform(spec, progress=_bar_progress(bar, task))
 
@@ -72,6 +76,7 @@ def transform(
     voice: Annotated[str, typer.Option(help="Voice conversion: off, world (offline) or elevenlabs.")] = "off",
     loudness: Annotated[float, typer.Option(help="Loudness target of the converted voice, LUFS.")] = -16.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Apply PERSONA's face to VIDEO (resumable: run the same command again after a crash)."""
     if backend not in ("landmark", "inswapper"):
@@ -92,7 +97,7 @@ def transform(
                       "loudness_lufs": loudness},
         }
     )  # fmt: skip
-    report = _run(spec)
+    report = _run(spec, engine)
     if as_json:
         out.print_json(json.dumps(report.__dict__))
         return
@@ -103,6 +108,7 @@ def demo(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Where to write the demo video.")
     ] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Build the demo persona and transform the demo clip (all offline, from shipped files)."""
     content = demo_content()
@@ -110,7 +116,7 @@ def demo(
     target = output or app_paths().data_dir / "demo" / "layer-demo.mp4"
     target.parent.mkdir(parents=True, exist_ok=True)
     spec = TransformSpec(source=str(content.clip), output=str(target), persona=persona.id)
-    report = _run(spec)
+    report = _run(spec, engine)
     _print_report(report)
     out.print(f"Demo persona: {persona.name}. Provenance and licences: {content.notice}")
     out.print(f"[bold]Demo video:[/] {target}")
@@ -119,17 +125,22 @@ def demo(
 def review_cmd(
     job: Annotated[str, typer.Argument(help="Job id, job folder or the job's output file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print every flagged record as JSON.")] = False,
+    engine: EngineOption = None,
 ) -> None:
     """List the frames of a transform job that the review rules flagged."""
-    loaded = load_job(job)
-    flagged = [r for r in loaded.records if r.flags]
+    if engine:
+        job_id, records = job, [FrameRecord.from_dict(d) for d in remote_records(engine, job)]
+    else:
+        loaded = load_job(job)
+        job_id, records = loaded.job_id, loaded.records
+    flagged = [r for r in records if r.flags]
     if as_json:
         out.print_json(json.dumps([r.to_dict() for r in flagged]))
         return
     if not flagged:
-        out.print(f"job {loaded.job_id}: nothing flagged in {len(loaded.records)} frames")
+        out.print(f"job {job_id}: nothing flagged in {len(records)} frames")
         return
-    table = Table(title=f"job {loaded.job_id}: {len(flagged)} flagged frame(s)")
+    table = Table(title=f"job {job_id}: {len(flagged)} flagged frame(s)")
     for column in ("frame", "flags", "faces", "confidence", "jitter", "swap"):
         table.add_column(column)
     for r in flagged:
@@ -163,9 +174,16 @@ def rerender_cmd(
         list[str] | None,
         typer.Option("--set", help="key=value for these frames (a swap option, enabled, persona)."),
     ] = None,
+    engine: EngineOption = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="With --engine: where to download the result.")
+    ] = None,
 ) -> None:
     """Re-render FRAMES of a transform job (only their chunks are encoded again and spliced in)."""
     first, last = frame_range(frames)
+    if engine:
+        _print_report(rerender_remote(engine, job, first, last, _changes(settings or []), output))
+        return
     with progress_bar(f"Re-rendering frames {first}-{last}", None) as (bar, task):
         report = rerender_job(job, first, last, _changes(settings or []), progress=_bar_progress(bar, task))
     _print_report(report)

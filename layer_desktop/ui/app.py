@@ -19,6 +19,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="layer-desktop", description="Layer Desktop studio")
     ap.add_argument("video", nargs="?", type=Path, help="a video to open (default: the built-in demo)")
     ap.add_argument("--no-demo", action="store_true", help="start empty instead of opening the demo")
+    ap.add_argument("--no-engine", action="store_true", help="view media only: do not start the local engine")
     ap.add_argument("--screenshot", type=Path, help="save a screenshot of the window once loaded, then quit")
     ap.add_argument("--version", action="version", version=f"Layer Desktop {__version__}")
     return ap.parse_args(argv)
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Layer Desktop")
     from layer_desktop.ui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(engine=not args.no_engine)
     window.show()
     if args.video:
         window.open_path(args.video)

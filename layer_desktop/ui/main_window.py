@@ -25,12 +25,20 @@ from layer_desktop import __version__
 from layer_desktop.engine.faces import load_image
 from layer_desktop.engine.media.probe import MediaInfo
 from layer_desktop.engine.media.reader import DecodedFrame
-from layer_desktop.engine.pipeline.demo import DemoContent, demo_content
+from layer_desktop.engine.personas import PersonaStore
+from layer_desktop.engine.pipeline import TransformSpec
+from layer_desktop.engine.pipeline.demo import DemoContent, demo_content, ensure_demo_persona
+from layer_desktop.engine.server.home import EngineHome
+from layer_desktop.errors import EngineUnavailableError, InputError, LayerError
+from layer_desktop.paths import app_paths
 from layer_desktop.ui.document import MediaDocument
+from layer_desktop.ui.engine_link import EngineLink, describe
 from layer_desktop.ui.errors import show_error
+from layer_desktop.ui.queue import RenderQueue
 from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.widgets.images import to_pixmap
 from layer_desktop.ui.widgets.preview import PreviewView
+from layer_desktop.ui.widgets.queue_panel import QueuePanel
 from layer_desktop.ui.widgets.timeline import TimelineView
 
 log = logging.getLogger(__name__)
@@ -39,7 +47,10 @@ VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.webm *.m4v *.avi);;All files (*)"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    """``engine=True`` starts a local engine child process (renders go through it, the queue follows
+    them); without it the window only views media (faster to start, for tests of viewing alone)."""
+
+    def __init__(self, *, engine: bool = False, engine_home: EngineHome | None = None) -> None:
         super().__init__()
         self.setWindowTitle(f"Layer Desktop {__version__}")
         self.resize(1180, 760)
@@ -56,8 +67,27 @@ class MainWindow(QMainWindow):
         self.persona_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.persona_label.setWordWrap(True)
         self.last_error: BaseException | None = None
+        self.persona_name: str | None = None
+        self.engine_link: EngineLink | None = None
+        self.queue: RenderQueue | None = None
+        self.engine_label = QLabel("Engine: off")
+        self.engine_label.setObjectName("engineStatus")
         self._build()
         self._connect()
+        if engine:
+            self._start_engine(engine_home)
+
+    def _start_engine(self, home: EngineHome | None) -> None:
+        link = self.engine_link = EngineLink(self.tasks, home, self)
+        queue = self.queue = RenderQueue(link, self)
+        self._dock("Queue", QueuePanel(queue), Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.engine_label.setText(describe(None, None))
+        link.status_changed.connect(lambda st: self.engine_label.setText(describe(st, link.capabilities)))
+        link.ready.connect(lambda caps: self.engine_label.setText(describe(None, caps)))
+        link.ready.connect(lambda _caps: queue.reattach())
+        link.failed.connect(self._on_error)
+        queue.failed.connect(self._on_error)
+        link.start()
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -69,6 +99,7 @@ class MainWindow(QMainWindow):
         self._dock("Media", self.info_label, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Persona", self.persona_label, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._actions()
+        self.statusBar().addPermanentWidget(self.engine_label)
         self.statusBar().showMessage("Ready")
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
@@ -88,10 +119,11 @@ class MainWindow(QMainWindow):
 
     def _actions(self) -> None:
         self.menuBar().clear()
-        self._menus = {name: self.menuBar().addMenu(name) for name in ("&File", "&Frame")}
+        self._menus = {name: self.menuBar().addMenu(name) for name in ("&File", "&Frame", "&Render")}
         self._action("&File", "&Open video…", QKeySequence.StandardKey.Open, self.choose_file)
         self._action("&File", "Open &demo", "Ctrl+D", self.open_demo)
         self._action("&File", "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self._action("&Render", "&Render with persona", "Ctrl+R", self.render_current)
         self._action("&Frame", "&Next frame", "Right", lambda: self.document.step(1))
         self._action("&Frame", "&Previous frame", "Left", lambda: self.document.step(-1))
         self._action("&Frame", "Forward 1 second", "Shift+Right", lambda: self.document.step(self._fps()))
@@ -130,8 +162,34 @@ class MainWindow(QMainWindow):
         self.persona_label.setPixmap(face.scaledToWidth(200, Qt.TransformationMode.SmoothTransformation))
         self.persona_label.setToolTip(content.persona_name)
         self.persona_label.setText("")
-        self.persona_name = content.persona_name
+        self.persona_name = None  # until the demo persona exists in the store (first run: built now)
+        self.tasks.run(lambda: ensure_demo_persona(PersonaStore()).name, self._persona_ready, self._on_error)
         self.open_path(content.clip)
+
+    def _persona_ready(self, name: str) -> None:
+        self.persona_name = name
+
+    def render_current(self) -> None:
+        """Queue the open video with the chosen persona on the engine; the video lands in renders/."""
+        try:
+            if self.queue is None:
+                raise EngineUnavailableError(
+                    "The engine is off in this window.", hint="Start the studio normally."
+                )
+            if self.document.path is None:
+                raise InputError("Open a video first.", hint="File › Open video… (Ctrl+O), or drop one here.")
+            if not self.persona_name:
+                raise InputError(
+                    "Choose a persona first.", hint="Open the demo (Ctrl+D) or create a persona."
+                )
+        except LayerError as exc:
+            self._on_error(exc)
+            return
+        source = Path(self.document.path)
+        target = app_paths().renders_dir / f"{source.stem}-layer.mp4"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.queue.submit(TransformSpec(source=str(source), output=str(target), persona=self.persona_name))
+        self.statusBar().showMessage(f"Queued {source.name} → {target.name}")
 
     # ------------------------------------------------------------------ results
     def _on_opened(self, info: MediaInfo) -> None:
@@ -161,7 +219,11 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.queue is not None:
+            self.queue.stop()
         self.tasks.shutdown()
+        if self.engine_link is not None:
+            self.engine_link.stop()
         self.document.close()
         super().closeEvent(event)
 

@@ -224,11 +224,13 @@ def _encode_jobs(
     lock = threading.Lock()
 
     def chunk_done(record: ChunkRecord) -> None:
+        # the hook (review records) runs before the manifest counts the chunk as finished: a crash in
+        # between re-encodes the chunk and repeats the hook, rather than keeping a chunk without records
+        if hooks.on_chunk is not None:
+            hooks.on_chunk(record)
         with lock:
             manifest.chunks[record.index] = record
             save_manifest(wd, manifest)
-        if hooks.on_chunk is not None:
-            hooks.on_chunk(record)
         log.debug("chunk %d finished (%d frames)", record.index, record.stop - record.start)
 
     todo = sum(j.stop - j.start for j in jobs)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from layer_desktop.engine.media.chunks import ChunkRecord
 from layer_desktop.engine.media.encode import OutputSettings
 from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.engine.media.render import RenderReport, RenderSpec, render, rerender_range
@@ -41,6 +42,7 @@ from layer_desktop.settings import write_atomic
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "analyse", "render"
+RecordsDone = Callable[[list[FrameRecord]], None]  # a chunk's records, once its video is finished
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,15 @@ def _prepare(
     return stages, proc, book, analysis_seconds
 
 
+def _chunk_hook(book: RecordBook, on_records: RecordsDone | None) -> Callable[[ChunkRecord], None]:
+    def done(c: ChunkRecord) -> None:
+        rows = book.chunk_done(c.index, c.start, c.stop)
+        if on_records is not None:
+            on_records(rows)
+
+    return done
+
+
 def _report(
     job_id: str, folder: Path, spec: TransformSpec, r: RenderReport, analysis_s: float
 ) -> TransformReport:
@@ -231,13 +242,16 @@ def run_transform(
     models: ModelStore | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    folder: Path | None = None,
+    on_records: RecordsDone | None = None,
 ) -> TransformReport:
-    """Run (or resume) the job for ``spec``. Raises ``PersonaNotFoundError``, ``NoFaceError``,
-    ``MediaError`` subclasses, ``ModelNotFoundError`` for a missing model backend file,
-    ``EncodeError``, and ``RenderCancelled`` when ``cancel`` is set (finished work is kept)."""
+    """Run (or resume) the job for ``spec`` in ``folder`` (default: ``<data>/jobs/<id from output>``).
+    Raises ``PersonaNotFoundError``, ``NoFaceError``, ``MediaError`` subclasses, ``ModelNotFoundError``
+    for a missing model backend file, ``EncodeError``, and ``RenderCancelled`` when ``cancel`` is set
+    (finished work is kept)."""
     store = store or PersonaStore()
-    job_id = job_id_for(spec.output)
-    folder = jobs_dir() / job_id
+    folder = folder or jobs_dir() / job_id_for(spec.output)
+    job_id = folder.name
     folder.mkdir(parents=True, exist_ok=True)
     _discard_stale_render(folder, spec)
     write_atomic(folder / "spec.json", spec.model_dump_json(indent=1).encode())
@@ -247,7 +261,7 @@ def run_transform(
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = render(
         rspec, proc, work_dir=folder / "render", progress=report, cancel=cancel,
-        on_chunk=lambda c: book.chunk_done(c.index, c.start, c.stop),
+        on_chunk=_chunk_hook(book, on_records),
     )  # fmt: skip
     return _report(job_id, folder, spec, result, analysis_s)
 
@@ -271,6 +285,7 @@ def rerender_job(
     models: ModelStore | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    on_records: RecordsDone | None = None,
 ) -> TransformReport:
     """Re-render frames ``first`` .. ``last`` of a finished job (a new segment with ``changes``), splicing
     only the chunks that hold them; their records are replaced."""
@@ -286,7 +301,7 @@ def rerender_job(
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = rerender_range(
         rspec, first, last, proc, work_dir=job.folder / "render", progress=report, cancel=cancel,
-        on_chunk=lambda c: book.chunk_done(c.index, c.start, c.stop),
+        on_chunk=_chunk_hook(book, on_records),
     )  # fmt: skip
     return _report(job.job_id, job.folder, spec, result, analysis_s)
 

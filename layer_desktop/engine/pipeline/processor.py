@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import av
 import numpy as np
 
+from layer_desktop.engine.faces.types import Face, ImageRGB
 from layer_desktop.engine.media.reader import coded, upright
 from layer_desktop.engine.pipeline.disclosure import draw_mark
 from layer_desktop.engine.pipeline.plan import FramePlan
@@ -23,6 +24,22 @@ from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.engine.swap.types import Enhancer, Swapper
 
 StageFactory = Callable[[str, SwapOptions], tuple[Swapper, Enhancer | None]]
+
+
+def apply_swap(
+    rgb: ImageRGB, face: Face, swapper: Swapper, enhancer: Enhancer | None, reference: int | None
+) -> dict[str, float]:
+    """Swap ``face`` in the upright frame ``rgb`` (in place), then enhance it; returns the milliseconds
+    each took (``swap``, ``enhance``). Shared with the live preview so both render a face the same way."""
+    ms: dict[str, float] = {}
+    t = time.perf_counter()
+    result = swapper.swap(rgb, face, reference)
+    ms["swap"] = (time.perf_counter() - t) * 1000
+    if enhancer is not None:
+        t = time.perf_counter()
+        enhancer.enhance(rgb, face, result)
+        ms["enhance"] = (time.perf_counter() - t) * 1000
+    return ms
 
 
 class TransformProcessor:
@@ -58,13 +75,7 @@ class TransformProcessor:
         else:
             rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation)
             swapper, enhancer = self.stages(persona, options)
-            t = time.perf_counter()
-            result = swapper.swap(rgb, p.target, self.references[index])
-            ms["swap"] = (time.perf_counter() - t) * 1000
-            if enhancer is not None:
-                t = time.perf_counter()
-                enhancer.enhance(rgb, p.target, result)
-                ms["enhance"] = (time.perf_counter() - t) * 1000
+            ms.update(apply_swap(rgb, p.target, swapper, enhancer, self.references[index]))
             applied = True
         if self.spec.disclosure.visible_mark:
             if rgb is None:

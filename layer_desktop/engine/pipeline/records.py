@@ -76,12 +76,14 @@ class RecordBook:
         with self._lock:
             self._pending[record.frame] = record
 
-    def chunk_done(self, index: int, start: int, stop: int) -> None:
+    def chunk_done(self, index: int, start: int, stop: int) -> list[FrameRecord]:
+        """Write the records of frames ``start`` .. ``stop - 1`` as chunk ``index``'s file; returns them."""
         with self._lock:
             rows = [self._pending.pop(i) for i in range(start, stop) if i in self._pending]
         write_atomic(
             self.folder / f"chunk_{index:05d}.json", json.dumps([r.to_dict() for r in rows]).encode()
         )
+        return rows
 
 
 def load_records(folder: Path) -> list[FrameRecord]:

@@ -1,53 +1,93 @@
-"""`layer-engine serve`: run the engine service on 127.0.0.1.
+"""`layer-engine serve`: run the engine service (loopback only unless explicitly asked otherwise).
 
 The token comes from the environment (``LAYER_ENGINE_TOKEN``), never from argv (argv is visible to every
-user of the machine); without one a random token is made and written, owner-only, to the ready file.
-The ready file (JSON: host, port, pid, token) tells the parent app where to connect; it is written only
-once the socket listens, and removed at exit.
+user of the machine); without one a random token is made. Either way it is written owner-only (0600) to
+the engine home's ``token`` file. ``state.json`` (host, port, pid, version) is written once the socket
+listens, so its appearance means "ready"; both are removed at a clean exit. Logs go to a rotating file.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
+import ipaddress
 import json
 import logging
+import logging.handlers
 import os
-import secrets
 import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 import uvicorn
 
+from layer_desktop import __version__
 from layer_desktop.engine.server.app import create_app
+from layer_desktop.engine.server.home import TOKEN_ENV, EngineHome, new_token, write_private
+from layer_desktop.engine.server.service import EngineService
 
 log = logging.getLogger(__name__)
 
-HOST = "127.0.0.1"  # never another interface: remote use goes through the SSH tunnel
-TOKEN_ENV = "LAYER_ENGINE_TOKEN"
+LOOPBACK = "127.0.0.1"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="layer-engine", description="Layer Desktop engine service")
     sub = ap.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the engine API on 127.0.0.1")
+    serve = sub.add_parser("serve", help="serve the engine API (127.0.0.1 by default)")
+    serve.add_argument("--home", type=Path, default=None, help="engine folder (default: <data>/engine)")
     serve.add_argument("--port", type=int, default=0, help="port (0: pick a free one)")
-    serve.add_argument("--ready-file", type=Path, required=True, help="where to write host/port/token JSON")
+    serve.add_argument("--host", default=LOOPBACK, help="address to bind (only loopback unless allowed)")
+    serve.add_argument(
+        "--allow-remote-bind",
+        action="store_true",
+        help="allow a non-loopback --host (the API is then reachable from the network: use a tunnel instead)",
+    )
+    serve.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="stop when this process is gone (the app that started a local engine)",
+    )
+    serve.add_argument(
+        "--allow-root",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder whose files a client may link in place (repeatable; default: none)",
+    )
     return ap.parse_args(argv)
 
 
-def write_ready_file(path: Path, port: int, token: str) -> None:
-    """Write the ready file with owner-only permissions, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"host": HOST, "port": port, "pid": os.getpid(), "token": token}, fh)
-    os.replace(tmp, path)
+def check_bind_address(host: str, allow_remote: bool) -> None:
+    """Refuse a non-loopback address unless ``allow_remote``. Raises ``SystemExit`` with the reason."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback and not allow_remote:
+        raise SystemExit(
+            f"refusing to bind {host}: the engine listens on 127.0.0.1 only; reach a remote engine through "
+            "the SSH tunnel, or pass --allow-remote-bind if you really mean to expose it"
+        )
+
+
+def setup_logging(home: EngineHome) -> None:
+    handler = logging.handlers.RotatingFileHandler(home.log_file, maxBytes=5_000_000, backupCount=3)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    root.addHandler(err)
 
 
 class _Server(uvicorn.Server):
@@ -66,26 +106,76 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def serve(port: int, ready_file: Path) -> None:
-    token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def hold_home_lock(home: EngineHome) -> TextIO:
+    """An exclusive lock on the engine home, held for the process's life: two engines must never share
+    one database and job folders. Raises ``SystemExit`` naming the other engine."""
+    fh = (home.root / "engine.lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        other = (home.read_state() or {}).get("pid", "unknown")
+        raise SystemExit(f"another engine (pid {other}) is already serving {home.root}") from None
+    return fh
+
+
+def watch_parent(parent_pid: int, server: uvicorn.Server) -> None:
+    """Stop the server when the app that started this engine is gone (its child would be orphaned)."""
+
+    def watch() -> None:
+        while not server.should_exit:
+            if os.getppid() != parent_pid:
+                log.warning("the app (pid %d) is gone; stopping", parent_pid)
+                server.should_exit = True
+                return
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="engine-parent-watch", daemon=True).start()
+
+
+def serve(
+    home: EngineHome, host: str, port: int, allowed_roots: list[Path], parent_pid: int | None = None
+) -> None:
+    lock = hold_home_lock(home)
+    early_stop = threading.Event()  # a SIGTERM before uvicorn takes over the signals still stops cleanly
+    signal.signal(signal.SIGTERM, lambda signum, frame: early_stop.set())
+    token = os.environ.pop(TOKEN_ENV, None) or new_token()
+    write_private(home.token_file, token)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP named: asyncio turns Nagle off only on sockets that say so (else ~40 ms a request)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    sock.bind((host, port))
     sock.listen(64)
     actual = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(token), log_level="warning", access_log=False)
-    server = _Server(config)
-    write_ready_file(ready_file, actual, token)
-    log.info("engine listening on %s:%d", HOST, actual)
+    service = EngineService(home, allowed_roots=allowed_roots)
+    service.start()
+    server = _Server(uvicorn.Config(create_app(service, token), log_level="warning", access_log=False))
+    if parent_pid is not None:
+        watch_parent(parent_pid, server)
+    server.should_exit = early_stop.is_set()
+    state = {"host": host, "port": actual, "pid": os.getpid(), "version": __version__, "started": time.time()}
+    write_private(home.state_file, json.dumps(state))
+    log.info("engine %s listening on %s:%d (home %s)", __version__, host, actual, home.root)
     try:
         server.run(sockets=[sock])
     finally:
-        ready_file.unlink(missing_ok=True)
+        service.stop()
+        home.state_file.unlink(missing_ok=True)
+        home.token_file.unlink(missing_ok=True)
+        log.info("engine stopped")
+        lock.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
-        serve(args.port, args.ready_file)
+        check_bind_address(args.host, args.allow_remote_bind)
+        home = (EngineHome(args.home.resolve()) if args.home else EngineHome.default()).ensure()
+        setup_logging(home)
+        serve(home, args.host, args.port, [p.resolve() for p in args.allow_root], args.parent_pid)
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -87,8 +87,11 @@ def warp_mesh(
     src = np.asarray(source_points, dtype=np.float64)[:, :2]
     dst = np.asarray(target_points, dtype=np.float64)[:, :2] - (rect.x0, rect.y0)
     ids = np.full((rect.height, rect.width), -1, dtype=np.int32)
-    for t, corners in enumerate(dst[triangles]):
-        fill_polygon(ids, corners, t)
+    # every triangle's fixed-point corners in one numpy step; only the fillPoly calls stay in the loop
+    # (the same rounding as fill_polygon, so the triangle-id raster is identical)
+    fixed = np.round(dst[triangles] * (1 << _SHIFT)).astype(np.int32)
+    for t in range(len(fixed)):
+        cv2.fillPoly(ids, [fixed[t]], t, lineType=cv2.LINE_8, shift=_SHIFT)
     covered = ids >= 0
     m = _affines(src, dst, triangles).astype(np.float32)[np.maximum(ids, 0)]  # (h, w, 3, 2)
     ys, xs = np.mgrid[0 : rect.height, 0 : rect.width].astype(np.float32)

@@ -174,7 +174,9 @@ def test_a_job_killed_mid_way_resumes(studio: Studio) -> None:
     )
     records = studio.home / "data" / "jobs" / job_id_for(out_path) / "records"
     deadline = time.monotonic() + 120
-    while not (records / "chunk_00002.json").is_file():
+    # a chunk's records are written just before the manifest counts it, so chunk 3's records mean
+    # chunks 0-2 are in the manifest
+    while not (records / "chunk_00003.json").is_file():
         assert proc.poll() is None, "the job ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.02)

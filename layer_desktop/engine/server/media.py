@@ -1,0 +1,198 @@
+"""Media the engine may read, named by sha256: uploaded (resumable, verified) or linked in place.
+
+    start(sha, size, name) → status      PUT chunks at the status's offset … → finish() verifies the hash
+    link(path)                           a same-machine file, only below an allowed root
+
+An upload lives in ``uploads/<sha256>.part`` (+ ``.json``) until it is finished; its offset is the part
+file's size, so a dropped connection or an engine restart resumes where the bytes stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from layer_desktop.engine.hashing import sha256_file
+from layer_desktop.engine.server.home import EngineHome
+from layer_desktop.engine.server.jobstore import JobStore
+from layer_desktop.engine.server.limits import MAX_UPLOAD_BYTES
+from layer_desktop.engine.server.schemas import SHA256, MediaInfo, UploadStart, UploadStatus
+from layer_desktop.errors import EngineRequestError
+
+log = logging.getLogger(__name__)
+
+
+def not_found(what: str) -> EngineRequestError:
+    return EngineRequestError(
+        f"{what} is not known to this engine.",
+        status=404,
+        hint="Upload or link the media first (the client does this for you).",
+    )
+
+
+class MediaLibrary:
+    def __init__(self, home: EngineHome, store: JobStore, allowed_roots: Sequence[Path] = ()) -> None:
+        self.home, self.store = home, store
+        self.allowed_roots = [Path(r).resolve() for r in allowed_roots]
+        self._lock = threading.Lock()  # one writer per upload at a time
+
+    # ------------------------------------------------------------------ upload
+
+    def start(self, req: UploadStart) -> UploadStatus:
+        if req.size > MAX_UPLOAD_BYTES:
+            raise EngineRequestError(
+                f"{req.filename} is {req.size} bytes; this engine takes files up to {MAX_UPLOAD_BYTES}.",
+                status=413,
+                hint="Cut the video into parts, or render it on an engine with more disk.",
+            )
+        present = self.get(req.sha256)
+        if present is not None:
+            return UploadStatus(
+                upload_id=req.sha256, offset=req.size, size=req.size, complete=True, media_id=req.sha256
+            )
+        part, meta = self._files(req.sha256)
+        with self._lock:
+            old = _read_meta(meta)
+            if old is None or old.get("size") != req.size:
+                part.write_bytes(b"")
+                meta.write_text(json.dumps({"size": req.size, "filename": req.filename}))
+        return self.status(req.sha256)
+
+    def status(self, upload_id: str) -> UploadStatus:
+        part, meta = self._files(upload_id)
+        info = _read_meta(meta)
+        if info is None or not part.exists():
+            raise not_found(f"Upload {upload_id[:12]}…")
+        return UploadStatus(upload_id=upload_id, offset=part.stat().st_size, size=int(str(info["size"])))
+
+    def write(self, upload_id: str, offset: int, data: bytes) -> UploadStatus:
+        """Append ``data`` at ``offset`` (which must be the bytes received so far)."""
+        with self._lock:
+            current = self.status(upload_id)
+            if offset != current.offset:
+                raise EngineRequestError(
+                    f"The upload is at byte {current.offset}, not {offset}.",
+                    status=409,
+                    hint="Ask for the upload's status and continue from its offset.",
+                )
+            if offset + len(data) > current.size:
+                raise EngineRequestError(
+                    f"The data runs past the declared size ({current.size} bytes).",
+                    status=413,
+                    hint="Start the upload again with the file's real size.",
+                )
+            part, _ = self._files(upload_id)
+            with part.open("ab") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        return self.status(upload_id)
+
+    def finish(self, upload_id: str) -> MediaInfo:
+        """Check size and sha256, then keep the file. A wrong hash discards every byte received."""
+        with self._lock:
+            status = self.status(upload_id)
+            part, meta = self._files(upload_id)
+            if status.offset != status.size:
+                raise EngineRequestError(
+                    f"The upload has {status.offset} of {status.size} bytes.",
+                    status=409,
+                    hint="Send the rest, then finish it.",
+                )
+            digest = sha256_file(part)
+            filename = str((_read_meta(meta) or {}).get("filename", "media"))
+            if digest != upload_id:
+                part.unlink(missing_ok=True)
+                meta.unlink(missing_ok=True)
+                raise EngineRequestError(
+                    f"The uploaded bytes hash to {digest[:12]}…, not {upload_id[:12]}…; nothing was kept.",
+                    status=422,
+                    hint="The file changed or was damaged on the way: upload it again.",
+                )
+            target = self.home.media_dir / upload_id[:2] / (upload_id + Path(filename).suffix.lower()[:10])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(part, target)
+            meta.unlink(missing_ok=True)
+        info = MediaInfo(media_id=upload_id, size=status.size, filename=filename, linked=False)
+        self.store.add_media(info, target)
+        log.info("media %s… received (%d bytes)", upload_id[:12], status.size)
+        return info
+
+    # ------------------------------------------------------------------ link
+
+    def link(self, raw: str) -> MediaInfo:
+        """A file on the engine's own disk, read in place. Raises ``EngineRequestError`` (403) for a path
+        outside the allowed roots (after following links), 404 when it is not a file."""
+        path = Path(raw)
+        if not path.is_absolute():
+            raise EngineRequestError("Linked paths must be absolute.", status=400)
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL byte or unencodable character
+            real = None
+        if real is None or not any(real.is_relative_to(root) for root in self.allowed_roots):
+            # the same answer for "outside" and "missing outside": no probing of the engine's disk
+            if real is None and any(_resolve_loosely(path).is_relative_to(r) for r in self.allowed_roots):
+                raise EngineRequestError(f"{path.name} does not exist.", status=404)
+            raise EngineRequestError(
+                "That path is outside the folders this engine may read.",
+                status=403,
+                hint="Upload the file instead, or start the engine with --allow-root for its folder.",
+            )
+        if not real.is_file():
+            raise EngineRequestError(f"{path.name} is not a file.", status=404)
+        sha = sha256_file(real)
+        info = MediaInfo(media_id=sha, size=real.stat().st_size, filename=real.name, linked=True)
+        self.store.add_media(info, real)
+        return info
+
+    # ------------------------------------------------------------------ lookup
+
+    def get(self, sha256: str) -> MediaInfo | None:
+        found = self.store.media(sha256)
+        if found is None:
+            return None
+        info, path = found
+        try:
+            intact = path.stat().st_size == info.size
+        except OSError:
+            intact = False
+        if not intact:  # a linked file was changed or removed since
+            self.store.forget_media(sha256)
+            return None
+        return info
+
+    def path(self, sha256: str) -> Path:
+        """The file for ``sha256``; raises ``EngineRequestError`` (404) when it is unknown or gone."""
+        if not SHA256.match(sha256) or self.get(sha256) is None:
+            raise not_found(f"Media {sha256[:12]}…")
+        found = self.store.media(sha256)
+        assert found is not None
+        return found[1]
+
+    def _files(self, upload_id: str) -> tuple[Path, Path]:
+        if not SHA256.match(upload_id):
+            raise not_found("That upload")
+        base = self.home.uploads_dir / upload_id
+        return base.with_suffix(".part"), base.with_suffix(".json")
+
+
+def _resolve_loosely(path: Path) -> Path:
+    """``path`` with ``..`` and the links that exist resolved, for a path that does not exist: judged by
+    its own text, ``<root>/../missing`` would look inside the root and tell 404 from 403 outside it."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return Path(os.path.normpath(path))
+
+
+def _read_meta(meta: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,72 @@
+"""The studio's link to its engine: a local engine child process (``LocalEngine``) seen from the GUI.
+
+The engine's status callbacks come from its monitor thread; here they become Qt signals, delivered on
+the GUI thread. Starting the engine (a few seconds) runs on the task manager's I/O pool.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from layer_desktop.engine.client import EngineClient
+from layer_desktop.engine.local import EngineStatus, LocalEngine
+from layer_desktop.engine.server.home import EngineHome
+from layer_desktop.engine.server.schemas import Capabilities
+from layer_desktop.ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+
+class EngineLink(QObject):
+    status_changed = Signal(object)  # EngineStatus, on the GUI thread
+    ready = Signal(object)  # Capabilities, once the engine answers
+    failed = Signal(object)  # the exception that kept it from starting
+
+    def __init__(
+        self, tasks: TaskManager, home: EngineHome | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.engine = LocalEngine(home, on_status=self.status_changed.emit)
+        self.capabilities: Capabilities | None = None
+        self._client: EngineClient | None = None
+
+    def start(self) -> None:
+        def boot() -> Capabilities:
+            self.engine.start()
+            return self.client().capabilities()
+
+        self.tasks.run(boot, self._on_ready, self.failed.emit, heavy=False)
+
+    def _on_ready(self, caps: Capabilities) -> None:
+        self.capabilities = caps
+        self.ready.emit(caps)
+
+    def client(self) -> EngineClient:
+        """One client for the app; it follows engine restarts (new port and token)."""
+        if self._client is None:
+            self._client = EngineClient(self.engine.endpoint)
+        return self._client
+
+    def new_client(self) -> EngineClient:
+        """A client of its own, for a thread that blocks on a stream (closing it ends the stream)."""
+        return EngineClient(self.engine.endpoint)
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self.engine.stop()
+
+
+def describe(status: EngineStatus | None, caps: Capabilities | None) -> str:
+    """The status bar text: where the engine runs and what it runs on."""
+    if caps is not None and (status is None or status.state == "running"):
+        where = "Local GPU" if any(d.startswith("cuda") for d in caps.devices) else "Local CPU"
+        providers = ", ".join(p.replace("ExecutionProvider", "") for p in caps.providers_active)
+        return f"Engine: {where} · {providers} · {caps.encoder}"
+    if status is None:
+        return "Engine: starting…"
+    reason = f" — {status.reason}" if status.reason else ""
+    return f"Engine: {status.state}{reason}"

@@ -1,0 +1,190 @@
+"""The render queue: jobs on the engine, followed by event streams, their results fetched when done.
+
+Each followed job has one thread blocked on its event stream (its own client; closing the client ends
+the stream) — the events reach the GUI thread as signals. Where each job's video goes is kept in
+``<data>/queue.json``, so after an app restart the queue re-attaches to the engine's jobs and still
+knows where to put their results.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from layer_desktop.engine.pipeline import TransformSpec
+from layer_desktop.engine.server.schemas import TERMINAL, JobEvent, JobInfo
+from layer_desktop.paths import app_paths
+from layer_desktop.settings import write_atomic
+from layer_desktop.ui.engine_link import EngineLink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class QueuedJob:
+    info: JobInfo
+    target: Path | None = None
+    spec: TransformSpec | None = None
+    fps: float = 0.0
+    eta_s: float | None = None
+    log: list[str] = field(default_factory=list)
+    downloaded: bool = False
+
+
+class _Follower(threading.Thread):
+    def __init__(self, queue: RenderQueue, job_id: str, after: int) -> None:
+        super().__init__(name=f"layer-follow-{job_id}", daemon=True)
+        self.queue, self.job_id, self.after = queue, job_id, after
+        self.client = queue.link.new_client()
+        self.stopping = False
+
+    def run(self) -> None:
+        try:
+            for event in self.client.events(self.job_id, self.after):
+                self.queue.event_received.emit(self.job_id, event)
+            info = self.client.job(self.job_id)
+            target = self.queue.target_of(self.job_id)
+            if info.state == "done" and target is not None:
+                self.client.download(self.job_id, target)
+                self.queue.downloaded.emit(self.job_id, str(target))
+        except Exception as exc:  # the stream's end while stopping, or an engine error for the GUI
+            if not self.stopping:
+                self.queue.follow_failed.emit(self.job_id, exc)
+        finally:
+            self.client.close()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.client.close()
+        self.join(10)
+
+
+class RenderQueue(QObject):
+    changed = Signal(str)  # job id whose row changed
+    event_received = Signal(str, object)  # (job id, JobEvent) from a follower thread
+    downloaded = Signal(str, str)  # (job id, path)
+    follow_failed = Signal(str, object)
+    failed = Signal(object)  # a submit/cancel that the engine refused
+
+    def __init__(self, link: EngineLink, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.link = link
+        self.jobs: dict[str, QueuedJob] = {}
+        self._followers: dict[str, _Follower] = {}
+        self._targets = _load_targets()
+        self.event_received.connect(self._on_event)
+        self.downloaded.connect(self._on_downloaded)
+        self.follow_failed.connect(lambda job_id, exc: self.failed.emit(exc))
+
+    # ------------------------------------------------------------------ actions
+    def submit(self, spec: TransformSpec) -> None:
+        """Send ``spec`` to the engine (source linked or uploaded, persona synced) and follow it."""
+        target = Path(spec.output)
+        self.link.tasks.run(
+            lambda: self.link.client().submit_transform(spec),
+            lambda info: self._add(info, target, spec),
+            self.failed.emit,
+            heavy=False,
+        )
+
+    def reattach(self) -> None:
+        """List the engine's jobs and follow those still queued or running (after an app restart)."""
+        self.link.tasks.run(self.link.client().jobs, self._on_listed, self.failed.emit, heavy=False)
+
+    def cancel(self, job_id: str) -> None:
+        self.link.tasks.run(
+            lambda: self.link.client().cancel(job_id), self._update, self.failed.emit, heavy=False
+        )
+
+    def retry(self, job_id: str) -> None:
+        job = self.jobs[job_id]
+        if job.spec is not None:
+            self.submit(job.spec)
+
+    def target_of(self, job_id: str) -> Path | None:
+        job = self.jobs.get(job_id)
+        return job.target if job is not None else None
+
+    def stop(self) -> None:
+        for follower in list(self._followers.values()):
+            follower.stop()
+        self._followers.clear()
+
+    # ------------------------------------------------------------------ state
+    def _add(self, info: JobInfo, target: Path | None, spec: TransformSpec | None) -> None:
+        self.jobs[info.job_id] = QueuedJob(info, target, spec)
+        if target is not None:
+            self._targets[info.job_id] = str(target)
+            _save_targets(self._targets)
+        self.changed.emit(info.job_id)
+        self._follow(info.job_id, 0)
+
+    def _on_listed(self, infos: list[JobInfo]) -> None:
+        for info in infos:
+            if info.job_id in self.jobs:
+                continue
+            target = self._targets.get(info.job_id)
+            self.jobs[info.job_id] = QueuedJob(info, Path(target) if target else None)
+            self.changed.emit(info.job_id)
+            if info.state not in TERMINAL:
+                self._follow(info.job_id, 0)
+
+    def _follow(self, job_id: str, after: int) -> None:
+        old = self._followers.pop(job_id, None)
+        if old is not None:
+            old.stop()
+        follower = _Follower(self, job_id, after)
+        self._followers[job_id] = follower
+        follower.start()
+
+    def _update(self, info: JobInfo) -> None:
+        job = self.jobs.get(info.job_id)
+        if job is not None:
+            job.info = info
+            self.changed.emit(info.job_id)
+
+    def _on_event(self, job_id: str, event: JobEvent) -> None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        data, info = event.data, job.info
+        if event.type == "state":
+            update = {key: data.get(key) for key in ("error", "hint", "report")}
+            job.info = info.model_copy(update={"state": data["state"], **update})
+            job.log.append(f"{data['state']}" + (f": {data['error']}" if data.get("error") else ""))
+        elif event.type == "progress":
+            job.info = info.model_copy(
+                update={"stage": data["stage"], "done": data["done"], "total": data["total"]}
+            )
+            job.fps, job.eta_s = float(data.get("fps") or 0.0), data.get("eta_s")
+        elif event.type == "log":
+            job.log.append(f"{data['level']}: {data['message']}")
+        self.changed.emit(job_id)
+
+    def _on_downloaded(self, job_id: str, path: str) -> None:
+        self.jobs[job_id].downloaded = True
+        self.jobs[job_id].log.append(f"saved to {path}")
+        self.changed.emit(job_id)
+
+
+def _queue_file() -> Path:
+    return app_paths().data_dir / "queue.json"
+
+
+def _load_targets() -> dict[str, str]:
+    try:
+        data = json.loads(_queue_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.get("targets", {}).items()} if isinstance(data, dict) else {}
+
+
+def _save_targets(targets: dict[str, str]) -> None:
+    path = _queue_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps({"schema_version": 1, "targets": targets}, indent=1).encode())
