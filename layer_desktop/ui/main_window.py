@@ -80,7 +80,9 @@ class MainWindow(QMainWindow):
     def _start_engine(self, home: EngineHome | None) -> None:
         link = self.engine_link = EngineLink(self.tasks, home, self)
         queue = self.queue = RenderQueue(link, self)
-        self._dock("Queue", QueuePanel(queue), Qt.DockWidgetArea.BottomDockWidgetArea)
+        dock = self._dock("Queue", QueuePanel(queue), Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([dock], [200], Qt.Orientation.Vertical)  # the viewer keeps most of the height
+        queue.downloaded.connect(lambda _job, path: self.statusBar().showMessage(f"Rendered: {path}"))
         self.engine_label.setText(describe(None, None))
         link.status_changed.connect(lambda st: self.engine_label.setText(describe(st, link.capabilities)))
         link.ready.connect(lambda caps: self.engine_label.setText(describe(None, caps)))
@@ -102,12 +104,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.engine_label)
         self.statusBar().showMessage("Ready")
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock{title}")
         dock.setWidget(widget)
         dock.setMinimumWidth(220)
         self.addDockWidget(area, dock)
+        return dock
 
     def _action(self, menu_name: str, text: str, keys: QKeySequence | QKeySequence.StandardKey | str,
                 slot: Callable[[], object]) -> QAction:  # fmt: skip

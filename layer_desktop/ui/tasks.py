@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 class TaskManager(QObject):
     """Runs callables off the GUI thread; ``on_done`` / ``on_error`` are called back on the GUI thread."""
 
-    _finished = Signal(object, object, object)  # callback, value, error
+    # one object per emit: PySide6 on Python 3.11 loses a reference each time None is passed as a signal
+    # argument across threads, and thousands of frame requests (scrubbing) then free None itself and
+    # crash the interpreter; inside a tuple, Python keeps the count
+    _finished = Signal(object)  # (callbacks, value, error)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -45,16 +48,16 @@ class TaskManager(QObject):
                 value = fn()
             except BaseException as exc:  # delivered to on_error on the GUI thread
                 if not self._closed:
-                    self._finished.emit((on_done, on_error), None, exc)
+                    self._finished.emit(((on_done, on_error), None, exc))
                 return
             if not self._closed:
-                self._finished.emit((on_done, on_error), value, None)
+                self._finished.emit(((on_done, on_error), value, None))
 
         return pool.submit(job)
 
-    def _deliver(self, callbacks: tuple[Callable[[Any], None], Callable[[BaseException], None]], value: Any,
-                 error: BaseException | None) -> None:  # fmt: skip
-        on_done, on_error = callbacks
+    def _deliver(self, result: tuple[tuple[Callable[[Any], None], Callable[[BaseException], None]], Any,
+                 BaseException | None]) -> None:  # fmt: skip
+        (on_done, on_error), value, error = result
         if error is not None:
             on_error(error)
         else:

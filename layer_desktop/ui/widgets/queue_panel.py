@@ -108,7 +108,7 @@ class QueuePanel(QWidget):
 
 def row_texts(job: QueuedJob) -> list[str]:
     info = job.info
-    stage = STAGES.get(info.stage or "", info.stage or "")
+    stage = STAGES.get(info.stage or "", info.stage or "") if info.state in ("queued", "running") else ""
     eta = f"{job.eta_s:.0f} s" if job.eta_s is not None and info.state == "running" else ""
     fps = f"{job.fps:.1f}" if job.fps and info.state == "running" else ""
     state = info.state + (f": {info.error}" if info.error else "")
