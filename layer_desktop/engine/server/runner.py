@@ -26,7 +26,6 @@ from layer_desktop.engine.server.home import EngineHome
 from layer_desktop.engine.server.jobstore import JobStore
 from layer_desktop.engine.server.media import MediaLibrary
 from layer_desktop.engine.server.schemas import (
-    TERMINAL,
     JobInfo,
     JobRequest,
     RerenderRequest,
@@ -54,7 +53,6 @@ class JobRunner:
         self._cancels: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._current: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -187,7 +185,6 @@ class JobRunner:
             cancel = self._cancels.setdefault(job_id, threading.Event())
         request = self.store.request(job_id)
         self.store.set_state(job_id, "running")
-        self._current = job_id
         handler = _JobLogHandler(self.store, job_id, threading.get_ident())
         logging.getLogger("layer_desktop").addHandler(handler)
         try:
@@ -210,7 +207,6 @@ class JobRunner:
             self.store.set_state(job_id, "done", report=asdict(report))
         finally:
             logging.getLogger("layer_desktop").removeHandler(handler)
-            self._current = None
             with self._lock:
                 self._cancels.pop(job_id, None)
 
@@ -281,7 +277,3 @@ class _JobLogHandler(logging.Handler):
             self.store.event(self.job_id, "log", {"level": record.levelname, "message": record.getMessage()})
         except Exception:  # logging must never break the job
             self.handleError(record)
-
-
-def is_terminal(state: str) -> bool:
-    return state in TERMINAL
