@@ -7,7 +7,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from layer_desktop.engine.server.api_system import service_of
-from layer_desktop.engine.server.limits import MAX_CHUNK_BYTES, read_body
 from layer_desktop.engine.server.media import not_found
 from layer_desktop.engine.server.schemas import SHA256, LinkRequest, MediaInfo, UploadStart, UploadStatus
 
@@ -35,7 +34,7 @@ def upload_status(request: Request, upload_id: str) -> UploadStatus:
 async def upload_chunk(request: Request, upload_id: str, offset: int = Query(ge=0)) -> UploadStatus:
     """Bytes at ``offset`` (must equal the bytes received so far; 409 with the real offset if not)."""
     media = service_of(request).media
-    data = await read_body(request, MAX_CHUNK_BYTES)
+    data = await request.body()  # at most MAX_CHUNK_BYTES: the app's middleware refuses more
     return await run_in_threadpool(media.write, upload_id, offset, data)
 
 

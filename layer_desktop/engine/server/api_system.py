@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from layer_desktop import __version__
 from layer_desktop.engine.personas import Persona, import_persona
 from layer_desktop.engine.server.capabilities import capabilities
-from layer_desktop.engine.server.limits import MAX_BUNDLE_BYTES, receive_body
+from layer_desktop.engine.server.limits import receive_body
 from layer_desktop.engine.server.schemas import Capabilities, Health, PersonaSummary, PreviewRequest
 from layer_desktop.engine.server.service import EngineService
 from layer_desktop.errors import LayerError
@@ -66,7 +66,7 @@ async def import_bundle(request: Request) -> PersonaSummary:
     s = service_of(request)
     with tempfile.TemporaryDirectory(dir=s.home.root) as tmp:
         path = Path(tmp) / "upload.layerpersona"
-        await receive_body(request, path, MAX_BUNDLE_BYTES)
+        await receive_body(request, path)
         try:
             result = await run_in_threadpool(import_persona, s.personas, path)
         except LayerError as exc:  # the message names the engine's temporary file: not the client's business

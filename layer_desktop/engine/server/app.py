@@ -18,8 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from layer_desktop import __version__
-from layer_desktop.engine.server import api_jobs, api_media, api_system
-from layer_desktop.engine.server.limits import MAX_BODY_BYTES, MAX_BUNDLE_BYTES, MAX_CHUNK_BYTES
+from layer_desktop.engine.server import api_jobs, api_media, api_system, limits
 from layer_desktop.engine.server.service import EngineService
 from layer_desktop.errors import (
     EngineRequestError,
@@ -33,7 +32,6 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/v1"
 _SCHEMA_HINT = "Check the request against the engine's OpenAPI schema (/v1/openapi.json)."
-_LARGE_BODIES = {"PUT": MAX_CHUNK_BYTES, "POST": MAX_BUNDLE_BYTES}
 
 
 def create_app(service: EngineService, token: str) -> FastAPI:
@@ -125,8 +123,9 @@ class _StreamedBodyCap:
 
 def _body_limit(path: str, method: str) -> int:
     if path.startswith(f"{API_PREFIX}/media/uploads/") or path == f"{API_PREFIX}/personas/bundle":
-        return _LARGE_BODIES.get(method, MAX_BODY_BYTES)
-    return MAX_BODY_BYTES
+        large = {"PUT": limits.MAX_CHUNK_BYTES, "POST": limits.MAX_BUNDLE_BYTES}
+        return large.get(method, limits.MAX_BODY_BYTES)
+    return limits.MAX_BODY_BYTES
 
 
 def _status_for(exc: LayerError) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from layer_desktop.paths import app_paths
+from layer_desktop.settings import write_atomic
 
 TOKEN_ENV = "LAYER_ENGINE_TOKEN"
 
@@ -73,13 +74,9 @@ class EngineHome:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by the owner only (0600), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    """Write ``text`` to ``path`` readable by the owner only (0600), atomically: ``write_atomic``'s
+    temporary file comes from ``mkstemp``, which is created 0600, and the rename keeps the mode."""
+    write_atomic(path, text.encode())
 
 
 def new_token() -> str:

@@ -1,4 +1,5 @@
-"""How much the engine accepts per request, and reading a streamed body under such a cap."""
+"""How much the engine accepts per request. The app's middleware enforces these on every body, by
+Content-Length and by the bytes as they arrive (``app._body_limit`` reads them at each request)."""
 
 from __future__ import annotations
 
@@ -6,39 +7,17 @@ from pathlib import Path
 
 from starlette.requests import Request
 
-from layer_desktop.errors import EngineRequestError
-
 MAX_BODY_BYTES = 1024**2  # JSON requests
 MAX_CHUNK_BYTES = 64 * 1024**2  # one upload PUT
 MAX_BUNDLE_BYTES = 512 * 1024**2  # a persona bundle (photos + voice samples)
 MAX_UPLOAD_BYTES = 200 * 1024**3  # one media file; a 4K hour at a high bitrate fits
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refusing (413) past ``limit`` bytes even when no Content-Length was sent."""
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-async def receive_body(request: Request, path: Path, limit: int) -> int:
-    """Stream the body into ``path`` (at most ``limit`` bytes); returns its size."""
+async def receive_body(request: Request, path: Path) -> int:
+    """Stream the body into ``path`` (the middleware has already capped its size); returns its size."""
     size = 0
     with path.open("wb") as fh:
         async for chunk in request.stream():
             size += len(chunk)
-            if size > limit:
-                raise too_large(limit)
             fh.write(chunk)
     return size
-
-
-def too_large(limit: int) -> EngineRequestError:
-    return EngineRequestError(
-        f"The request body is larger than this endpoint takes ({limit} bytes).", status=413
-    )

@@ -153,6 +153,18 @@ class MediaLibrary:
     # ------------------------------------------------------------------ lookup
 
     def get(self, sha256: str) -> MediaInfo | None:
+        found = self._intact(sha256)
+        return None if found is None else found[0]
+
+    def path(self, sha256: str) -> Path:
+        """The file for ``sha256``; raises ``EngineRequestError`` (404) when it is unknown or gone."""
+        found = self._intact(sha256) if SHA256.match(sha256) else None
+        if found is None:
+            raise not_found(f"Media {sha256[:12]}…")
+        return found[1]
+
+    def _intact(self, sha256: str) -> tuple[MediaInfo, Path] | None:
+        """The known media and its file, forgetting a linked file that was changed or removed since."""
         found = self.store.media(sha256)
         if found is None:
             return None
@@ -161,18 +173,10 @@ class MediaLibrary:
             intact = path.stat().st_size == info.size
         except OSError:
             intact = False
-        if not intact:  # a linked file was changed or removed since
+        if not intact:
             self.store.forget_media(sha256)
             return None
-        return info
-
-    def path(self, sha256: str) -> Path:
-        """The file for ``sha256``; raises ``EngineRequestError`` (404) when it is unknown or gone."""
-        if not SHA256.match(sha256) or self.get(sha256) is None:
-            raise not_found(f"Media {sha256[:12]}…")
-        found = self.store.media(sha256)
-        assert found is not None
-        return found[1]
+        return found
 
     def _files(self, upload_id: str) -> tuple[Path, Path]:
         if not SHA256.match(upload_id):

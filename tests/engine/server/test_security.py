@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from layer_desktop.engine.personas import PersonaStore
-from layer_desktop.engine.server import api_media, api_system
+from layer_desktop.engine.server import limits
 from layer_desktop.engine.server.home import EngineHome
 from layer_desktop.engine.server.inprocess import InProcessEngine
 from layer_desktop.engine.server.limits import MAX_BODY_BYTES, MAX_BUNDLE_BYTES, MAX_CHUNK_BYTES
@@ -355,8 +355,8 @@ def test_declared_sizes_over_the_real_limits_are_refused_before_any_byte_is_read
 def test_chunked_bodies_over_the_limit_are_refused_and_not_kept(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api_media, "MAX_CHUNK_BYTES", 64 * 1024)
-    monkeypatch.setattr(api_system, "MAX_BUNDLE_BYTES", 64 * 1024)
+    monkeypatch.setattr(limits, "MAX_CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(limits, "MAX_BUNDLE_BYTES", 64 * 1024)
     sha = rig.start_upload(b"z" * 1_000_000)
     r = rig.http.put(f"/v1/media/uploads/{sha}", params={"offset": 0}, content=iter([b"z" * 16384] * 8))
     assert "content-length" not in r.request.headers
