@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 # the project's test-media kit sits beside the repo (../shared/media); LAYER_TEST_MEDIA points elsewhere
 SHARED_MEDIA = Path(os.environ.get("LAYER_TEST_MEDIA") or REPO.parent / "shared" / "media")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# playback sound through miniaudio's null device: real timing, no sound card needed, no ALSA noise
+os.environ.setdefault("LAYER_AUDIO_BACKEND", "null")
 
 
 def require_component(name: str, available: bool, why: str) -> None:

@@ -190,10 +190,11 @@ class EngineClient:
         return [PersonaSummary.model_validate(p) for p in self._json("GET", "/v1/personas")]
 
     def sync_persona(self, store: PersonaStore, ref: str) -> PersonaSummary:
-        """Make the engine hold the same persona as ``store`` (sent as a bundle when it is missing there)."""
+        """Make the engine hold the same persona as ``store`` (sent as a bundle when it is missing there
+        or older there, e.g. after photos were added or it was renamed)."""
         persona = store.get(ref)
         for p in self.personas():
-            if p.id == persona.id:
+            if p.id == persona.id and p.updated_at >= persona.updated_at:
                 return p
         with tempfile.TemporaryDirectory() as tmp:
             bundle = export_persona(store, persona.id, Path(tmp) / "persona.layerpersona")

@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="layer-desktop", description="Layer Desktop studio")
-    ap.add_argument("video", nargs="?", type=Path, help="a video to open (default: the built-in demo)")
+    ap.add_argument(
+        "file", nargs="?", type=Path,
+        help="a video, .layer project or .layerpersona to open (default: the unsaved project, else the demo)",
+    )  # fmt: skip
     ap.add_argument("--no-demo", action="store_true", help="start empty instead of opening the demo")
     ap.add_argument("--no-engine", action="store_true", help="view media only: do not start the local engine")
     ap.add_argument("--screenshot", type=Path, help="save a screenshot of the window once loaded, then quit")
@@ -45,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(engine=not args.no_engine)
     window.show()
-    if args.video:
-        window.open_path(args.video)
-    elif not args.no_demo:
+    if args.file:
+        window.open_files([args.file])
+    elif not window.restore_unsaved() and not args.no_demo:
         window.open_demo()
     log.info("Layer Desktop %s started; log at %s", __version__, log_file)
     if args.screenshot:

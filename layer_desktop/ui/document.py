@@ -69,6 +69,11 @@ class MediaDocument(QObject):
         self.tasks.run(lambda: _thumbs(path), self.thumbnails_ready.emit, self.failed.emit, heavy=False)
         self.tasks.run(lambda: _peaks(path), self.peaks_ready.emit, self.failed.emit, heavy=False)
 
+    @property
+    def requested(self) -> int:
+        """The newest frame asked for (being decoded, waiting, or shown)."""
+        return self._requested
+
     def request_frame(self, index: int) -> None:
         """Ask for frame ``index``; while one decodes, only the newest request is kept."""
         if not self.frame_count:

@@ -34,6 +34,7 @@ class QueuedJob:
     eta_s: float | None = None
     log: list[str] = field(default_factory=list)
     downloaded: bool = False
+    last_event: int = 0  # the newest event seen: a re-render is followed from here
 
 
 class _Follower(threading.Thread):
@@ -66,6 +67,7 @@ class _Follower(threading.Thread):
 
 class RenderQueue(QObject):
     changed = Signal(str)  # job id whose row changed
+    submitted = Signal(str, str)  # (job id, local target path) once the engine took a new job
     event_received = Signal(str, object)  # (job id, JobEvent) from a follower thread
     downloaded = Signal(str, str)  # (job id, path)
     follow_failed = Signal(str, object)
@@ -88,6 +90,27 @@ class RenderQueue(QObject):
         self.link.tasks.run(
             lambda: self.link.client().submit_transform(spec),
             lambda info: self._add(info, target, spec),
+            self.failed.emit,
+            heavy=False,
+        )
+
+    def rerender(self, job_id: str, first: int, last: int, changes: dict[str, str]) -> None:
+        """Re-render frames ``first`` .. ``last`` of a finished job with ``changes``; the job is followed
+        again and its result fetched anew (only the chunks holding the range are encoded again)."""
+
+        def done(info: JobInfo) -> None:
+            job = self.jobs.get(info.job_id)
+            if job is None:
+                self._add(info, None, None)
+                return
+            job.info, job.downloaded = info, False
+            job.log.append(f"re-render of frames {first}–{last} queued")
+            self.changed.emit(info.job_id)
+            self._follow(info.job_id, job.last_event)
+
+        self.link.tasks.run(
+            lambda: self.link.client().rerender(job_id, first, last, changes),
+            done,
             self.failed.emit,
             heavy=False,
         )
@@ -121,6 +144,7 @@ class RenderQueue(QObject):
         if target is not None:
             self._targets[info.job_id] = str(target)
             _save_targets(self._targets)
+            self.submitted.emit(info.job_id, str(target))
         self.changed.emit(info.job_id)
         self._follow(info.job_id, 0)
 
@@ -129,7 +153,10 @@ class RenderQueue(QObject):
             if info.job_id in self.jobs:
                 continue
             target = self._targets.get(info.job_id)
-            self.jobs[info.job_id] = QueuedJob(info, Path(target) if target else None)
+            path = Path(target) if target else None
+            # a finished job fetched in an earlier session: its video is already where it belongs
+            fetched = info.state == "done" and path is not None and path.is_file()
+            self.jobs[info.job_id] = QueuedJob(info, path, downloaded=fetched)
             self.changed.emit(info.job_id)
             if info.state not in TERMINAL:
                 self._follow(info.job_id, 0)
@@ -153,6 +180,7 @@ class RenderQueue(QObject):
         if job is None:
             return
         data, info = event.data, job.info
+        job.last_event = max(job.last_event, event.id)
         if event.type == "state":
             update = {key: data.get(key) for key in ("error", "hint", "report")}
             job.info = info.model_copy(update={"state": data["state"], **update})

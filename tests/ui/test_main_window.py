@@ -26,13 +26,16 @@ def window(qtbot: QtBot) -> Iterator[MainWindow]:
 
 def test_demo_opens_with_frame_thumbnails_and_waveform(window: MainWindow, qtbot: QtBot) -> None:
     window.open_demo()
-    qtbot.waitUntil(lambda: window.preview.caption.text().startswith("Frame 1 / 100"), timeout=15000)
+    qtbot.waitUntil(lambda: window.viewer.caption.text().startswith("Frame 1 / 100"), timeout=15000)
     qtbot.waitUntil(
         lambda: bool(window.timeline._thumbs) and window.timeline._peaks is not None, timeout=15000
     )
     assert "talk_astronaut_4s.mp4" in window.info_label.text()
     assert "25.000 fps" in window.info_label.text()
-    assert window.persona_label.pixmap() is not None and not window.persona_label.pixmap().isNull()
+    qtbot.waitUntil(
+        lambda: bool(window.persona_name) and window.library.active == window.persona_name, timeout=30000
+    )
+    assert window.persona_name.startswith("Demo")
     ARTIFACTS.mkdir(exist_ok=True)
     assert window.grab().save(str(ARTIFACTS / "main_window_demo.png"))
 
@@ -40,14 +43,14 @@ def test_demo_opens_with_frame_thumbnails_and_waveform(window: MainWindow, qtbot
 def test_keyboard_steps_frames_exactly(window: MainWindow, qtbot: QtBot) -> None:
     window.open_demo()
     qtbot.waitUntil(
-        lambda: window.document.current == 0 and window.preview.caption.text() != "", timeout=15000
+        lambda: window.document.current == 0 and window.viewer.caption.text() != "", timeout=15000
     )
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     for _ in range(3):
         qtbot.keyClick(window, Qt.Key.Key_Right)
     qtbot.waitUntil(lambda: window.document.current == 3, timeout=10000)
-    assert window.preview.caption.text().startswith("Frame 4 / 100   0.120 s")
+    assert window.viewer.caption.text().startswith("Frame 4 / 100   0.120 s")
     qtbot.keyClick(window, Qt.Key.Key_End)
     qtbot.waitUntil(lambda: window.document.current == 99, timeout=10000)
     assert window.timeline.current == 99
@@ -61,7 +64,7 @@ def test_timeline_click_seeks(window: MainWindow, qtbot: QtBot) -> None:
     assert 45 <= expected <= 50
     qtbot.mouseClick(window.timeline, Qt.MouseButton.LeftButton, pos=point)
     qtbot.waitUntil(lambda: window.document.current == expected, timeout=10000)
-    assert window.preview.caption.text().startswith(f"Frame {expected + 1} / 100")
+    assert window.viewer.caption.text().startswith(f"Frame {expected + 1} / 100")
 
 
 def test_bad_file_shows_the_error_dialog(window: MainWindow, qtbot: QtBot, media_dir: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from layer_desktop.engine.personas.bundle import ImportResult, export_persona, import_persona
 from layer_desktop.engine.personas.create import ConsentInput, Thresholds, check_consent, create_persona
+from layer_desktop.engine.personas.edit import detect_faces, extend_persona, rename_persona
 from layer_desktop.engine.personas.face_analysis import DefaultFaceBackend, FaceBackend, FaceInput
 from layer_desktop.engine.personas.media_store import MediaStore
 from layer_desktop.engine.personas.records import Consent, FaceImage, Persona, VoiceSample
@@ -28,6 +29,9 @@ __all__ = [
     "analyse_voice",
     "check_consent",
     "create_persona",
+    "detect_faces",
     "export_persona",
+    "extend_persona",
     "import_persona",
+    "rename_persona",
 ]

@@ -135,7 +135,8 @@ class TransformSpec(BaseModel):
 
 
 def _swap_changes(changes: dict[str, str], fields: set[str]) -> dict[str, Any]:
-    return {k: v for k, v in changes.items() if k in fields}
+    # whole numbers as ints: pydantic's lax mode turns "0.2" into a float but not "2" into Literal[1, 2, 4]
+    return {k: int(v) if v.strip().isdigit() else v for k, v in changes.items() if k in fields}
 
 
 def _first_error(exc: ValidationError) -> str:

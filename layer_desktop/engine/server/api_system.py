@@ -43,6 +43,7 @@ def summary(p: Persona) -> PersonaSummary:
         faces=len(p.faces),
         voice_samples=len(p.voices),
         consent=bool(p.consent.given_by),
+        updated_at=p.updated_at,
     )
 
 

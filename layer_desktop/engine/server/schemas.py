@@ -100,6 +100,7 @@ class PersonaSummary(Strict):
     faces: int
     voice_samples: int
     consent: bool
+    updated_at: str = ""  # ISO time of the last edit: a client sends a newer copy again
 
 
 class JobRequest(Strict):

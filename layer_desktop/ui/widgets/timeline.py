@@ -1,36 +1,91 @@
-"""The timeline: thumbnail strip, audio waveform and a playhead; click or drag to seek."""
+"""The timeline: ruler, thumbnails, waveform, segments, flags, markers, in/out shading and a playhead.
+
+Zoom (Ctrl+wheel, ``zoom_in/out/fit``) and scroll (wheel, Shift+wheel) change the visible frame range and
+only that range is painted. Flag ranges are merged when set and again per pixel when painted, so a
+10-minute clip with thousands of flags stays responsive. Click or drag to seek, click a segment to select
+it, drag a segment's edge to move it (``segment_edges_changed`` on release).
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from layer_desktop.ui.widgets.images import to_pixmap
+from layer_desktop.ui.widgets.timeline_scale import (
+    merge_ranges,
+    pixel_runs,
+    segment_colour,
+    tick_label,
+    tick_step,
+)
 
-THUMB_HEIGHT = 64
-WAVE_HEIGHT = 48
+RULER_HEIGHT, THUMB_HEIGHT, WAVE_HEIGHT, SEGMENT_HEIGHT, FLAG_HEIGHT, GAP = 18, 64, 48, 22, 10, 2
+THUMB_TOP = RULER_HEIGHT + GAP
+WAVE_TOP = THUMB_TOP + THUMB_HEIGHT + GAP
+SEGMENT_TOP = WAVE_TOP + WAVE_HEIGHT + GAP
+FLAG_TOP = SEGMENT_TOP + SEGMENT_HEIGHT + GAP
+TOTAL_HEIGHT = FLAG_TOP + FLAG_HEIGHT + GAP
+EDGE_GRAB_PX = 5  # how near a segment's edge the pointer grabs it
+MIN_VISIBLE_FRAMES = 10  # deepest zoom
+ZOOM_STEP = 1.25
+FOLLOW_MARGIN = 0.1  # where the playhead lands (fraction of the view) when the view follows it
+FLAG_RED, FLAG_ORANGE = QColor("#e0303a"), QColor("#f08c1e")
+ORANGE_KINDS = frozenset({"warning", "warn", "minor", "low", "orange"})
+SegmentRow = tuple[int, int, str, bool]  # start, stop (inclusive), label, enabled
 
 
 class TimelineView(QWidget):
-    """Shows ``frame_count`` frames across its width; emits ``seek_requested(frame)`` on click/drag."""
+    """Shows frames ``0 .. frame_count-1`` in a zoomable, scrollable view."""
 
     seek_requested = Signal(int)
+    segment_selected = Signal(int)
+    segment_edges_changed = Signal(int, int, int)  # index, start, stop
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(THUMB_HEIGHT + WAVE_HEIGHT + 8)
+        self.setMinimumHeight(TOTAL_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMouseTracking(True)
         self.frame_count = 0
         self.current = 0
+        self.fps = 25.0
+        self.selected_segment: int | None = None
         self._thumbs: list[tuple[int, QPixmap]] = []
         self._peaks: np.ndarray | None = None
+        self._segments: list[SegmentRow] = []
+        self._flags: list[tuple[QColor, np.ndarray]] = []
+        self._markers: list[int] = []
+        self._in_out: tuple[int | None, int | None] = (None, None)
+        self._view = (0.0, 1.0)  # first visible frame, frames visible
+        self._drag: tuple[int, str, SegmentRow] | None = None  # index, "start" | "stop", row before
+        self._seeking = False
 
+    def sizeHint(self) -> QSize:
+        return QSize(640, TOTAL_HEIGHT)
+
+    # ------------------------------------------------------------------ data
     def set_media(self, frame_count: int) -> None:
+        """A new video: thumbnails, waveform and flags are cleared and the view fits it. Segments,
+        markers and in/out (project data) are kept until set again."""
         self.frame_count, self.current = frame_count, 0
-        self._thumbs, self._peaks = [], None
-        self.update()
+        self._thumbs, self._peaks, self._flags = [], None, []
+        self._drag, self._seeking = None, False
+        self.zoom_fit()
 
     def set_thumbnails(self, thumbs: list[tuple[int, np.ndarray]]) -> None:
         self._thumbs = [(index, to_pixmap(image)) for index, image in thumbs]
@@ -40,51 +95,297 @@ class TimelineView(QWidget):
         self._peaks = peaks
         self.update()
 
+    def set_fps(self, fps: float) -> None:
+        self.fps = fps if fps > 0 else 25.0
+        self.update()
+
     def set_current(self, frame: int) -> None:
+        """Move the playhead; a zoomed view scrolls to keep it visible."""
         self.current = frame
+        start, length = self._view
+        if length < self.frame_count and not start <= frame < start + length - 0.5:
+            self._set_view(frame - FOLLOW_MARGIN * length, length)
+        self.update()
+
+    def set_segments(self, segments: list[SegmentRow]) -> None:
+        self._segments = [(int(a), int(b), str(label), bool(on)) for a, b, label, on in segments]
+        if self.selected_segment is not None and self.selected_segment >= len(self._segments):
+            self.selected_segment = None
+        self.update()
+
+    def select_segment(self, index: int | None) -> None:
+        self.selected_segment = index
+        self.update()
+
+    def set_flags(self, flags: list[tuple[int, int, str]]) -> None:
+        """Flagged frame ranges (inclusive); kinds in ``ORANGE_KINDS`` draw orange, others red."""
+        orange = merge_ranges((a, b) for a, b, kind in flags if kind.lower() in ORANGE_KINDS)
+        red = merge_ranges((a, b) for a, b, kind in flags if kind.lower() not in ORANGE_KINDS)
+        self._flags = [(FLAG_ORANGE, orange), (FLAG_RED, red)]  # red painted last, on top
+        self.update()
+
+    def set_markers(self, markers: list[int]) -> None:
+        self._markers = sorted(markers)
+        self.update()
+
+    def set_in_out(self, in_point: int | None, out_point: int | None) -> None:
+        self._in_out = (in_point, out_point)
+        self.update()
+
+    # ------------------------------------------------------------------ view range
+    def visible_range(self) -> tuple[float, float]:
+        """(first visible frame, end of the view) in fractional frames."""
+        start, length = self._view
+        return start, start + length
+
+    def x_for_frame(self, frame: float) -> float:
+        start, length = self._view
+        return (frame - start) / length * self.width()
+
+    def frame_at(self, x: float) -> int:
+        """The frame under pixel column ``x``, clamped to the video."""
+        start, length = self._view
+        frame = math.floor(start + x / max(self.width(), 1) * length)
+        return min(max(frame, 0), max(self.frame_count - 1, 0))
+
+    def zoom_in(self) -> None:
+        self._zoom(ZOOM_STEP, self._anchor_x())
+
+    def zoom_out(self) -> None:
+        self._zoom(1 / ZOOM_STEP, self._anchor_x())
+
+    def zoom_fit(self) -> None:
+        self._set_view(0.0, float(max(self.frame_count, 1)))
+
+    def _anchor_x(self) -> float:
+        x = self.x_for_frame(self.current + 0.5)
+        return x if 0 <= x <= self.width() else self.width() / 2
+
+    def _zoom(self, factor: float, anchor_x: float) -> None:
+        start, length = self._view
+        anchor = start + anchor_x / max(self.width(), 1) * length
+        new_length = length / factor
+        new_length = min(max(new_length, min(MIN_VISIBLE_FRAMES, self.frame_count)), self.frame_count)
+        self._set_view(anchor - anchor_x / max(self.width(), 1) * new_length, new_length)
+
+    def _set_view(self, start: float, length: float) -> None:
+        length = max(length, 1.0)
+        start = min(max(start, 0.0), max(self.frame_count - length, 0.0))
+        self._view = (start, length)
         self.update()
 
     # ------------------------------------------------------------------ drawing
-    def _x_of(self, frame: float) -> float:
-        return frame / max(self.frame_count, 1) * self.width()
-
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#1b1b1f"))
+        p.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
         if self.frame_count:
+            self._paint_ruler(p)
             self._paint_thumbs(p)
             self._paint_wave(p)
-            x = self._x_of(self.current + 0.5)
+            self._paint_segments(p)
+            self._paint_flags(p)
+            self._paint_in_out(p)
+            self._paint_markers(p)
+            x = self.x_for_frame(self.current + 0.5)
             p.setPen(QPen(QColor("#ff4d4d"), 2))
             p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         p.end()
 
+    def _paint_ruler(self, p: QPainter) -> None:
+        pal = self.palette()
+        p.fillRect(QRectF(0, 0, self.width(), RULER_HEIGHT), pal.color(QPalette.ColorRole.Window))
+        start, stop = self.visible_range()
+        step = tick_step(self.width() / self._view[1], self.fps)
+        p.setPen(QPen(pal.color(QPalette.ColorRole.WindowText), 1))
+        font = p.font()
+        font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
+        p.setFont(font)
+        for frame in range(int(start // step) * step, int(stop) + 1, step):
+            x = self.x_for_frame(frame)
+            p.drawLine(QPointF(x, RULER_HEIGHT - 6), QPointF(x, RULER_HEIGHT))
+            p.drawText(QPointF(x + 3, RULER_HEIGHT - 6), tick_label(frame, step, self.fps))
+        minor = step // 5 if step % 5 == 0 else step // 2
+        if minor and minor * self.width() / self._view[1] >= 6:
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1))
+            for frame in range(int(start // minor) * minor, int(stop) + 1, minor):
+                x = self.x_for_frame(frame)
+                p.drawLine(QPointF(x, RULER_HEIGHT - 3), QPointF(x, RULER_HEIGHT))
+
     def _paint_thumbs(self, p: QPainter) -> None:
-        n = len(self._thumbs)
+        n, width = len(self._thumbs), self.width()
         for i, (_, pix) in enumerate(self._thumbs):
-            left, right = self.width() * i / n, self.width() * (i + 1) / n
-            target = QRectF(left, 2, right - left - 1, THUMB_HEIGHT)
-            p.drawPixmap(target, pix, QRectF(pix.rect()))
+            left = self.x_for_frame(self.frame_count * i / n)
+            right = self.x_for_frame(self.frame_count * (i + 1) / n)
+            if right < 0 or left > width or pix.isNull():
+                continue
+            natural = pix.width() * THUMB_HEIGHT / max(pix.height(), 1)
+            if right - left <= natural:  # squeezed into its slot, as at the fitted zoom
+                p.drawPixmap(QRectF(left, THUMB_TOP, right - left - 1, THUMB_HEIGHT), pix, QRectF(pix.rect()))
+                continue
+            p.save()  # zoomed in: repeat the picture across its slot at its own aspect ratio
+            p.setClipRect(QRectF(left, THUMB_TOP, right - left - 1, THUMB_HEIGHT))
+            x = max(left, left + math.floor((0 - left) / natural) * natural)
+            while x < min(right, width):
+                p.drawPixmap(QRectF(x, THUMB_TOP, natural, THUMB_HEIGHT), pix, QRectF(pix.rect()))
+                x += natural
+            p.restore()
 
     def _paint_wave(self, p: QPainter) -> None:
         if self._peaks is None or len(self._peaks) == 0:
             return
-        top = THUMB_HEIGHT + 6
-        mid, half = top + WAVE_HEIGHT / 2, WAVE_HEIGHT / 2
-        p.setPen(QPen(QColor("#4da3ff"), 1))
         n = len(self._peaks)
-        for i, (lo, hi) in enumerate(self._peaks):
-            x = self.width() * (i + 0.5) / n
-            p.drawLine(QPointF(x, mid - float(hi) * half), QPointF(x, mid - float(lo) * half))
+        mid, half = WAVE_TOP + WAVE_HEIGHT / 2, WAVE_HEIGHT / 2
+        start, stop = self.visible_range()
+        first = max(int(start / self.frame_count * n) - 1, 0)
+        last = min(math.ceil(stop / self.frame_count * n) + 1, n)
+        bucket_px = self.width() / self._view[1] * self.frame_count / n
+        colour = QColor("#4da3ff")
+        lines = []
+        for i in range(first, last):
+            lo, hi = float(self._peaks[i][0]), float(self._peaks[i][1])
+            x = self.x_for_frame((i + 0.5) * self.frame_count / n)
+            if bucket_px >= 3:
+                bar = QRectF(x - bucket_px / 2 + 0.5, mid - hi * half, bucket_px - 1, (hi - lo) * half or 1)
+                p.fillRect(bar, colour)
+            else:
+                lines.append(QLineF(x, mid - hi * half, x, mid - lo * half))
+        p.setPen(QPen(colour, 1))
+        p.drawLines(lines)
+
+    def _paint_segments(self, p: QPainter) -> None:
+        pal = self.palette()
+        p.fillRect(
+            QRectF(0, SEGMENT_TOP, self.width(), SEGMENT_HEIGHT), pal.color(QPalette.ColorRole.AlternateBase)
+        )
+        for i, (start, stop, label, enabled) in enumerate(self._segments):
+            x0, x1 = self.x_for_frame(start), self.x_for_frame(stop + 1)
+            if x1 < 0 or x0 > self.width():
+                continue
+            x0, x1 = max(x0, -4.0), min(x1, self.width() + 4.0)
+            rect = QRectF(x0, SEGMENT_TOP + 1, max(x1 - x0, 2.0), SEGMENT_HEIGHT - 2)
+            fill = segment_colour(label, enabled)
+            selected = i == self.selected_segment
+            p.setPen(
+                QPen(pal.color(QPalette.ColorRole.Highlight), 2) if selected else QPen(fill.darker(140), 1)
+            )
+            p.setBrush(fill.lighter(115) if selected else fill)
+            p.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+            text = label if enabled else "original"
+            p.setPen(QColor("#000000") if fill.lightnessF() > 0.55 else QColor("#ffffff"))
+            inner = rect.adjusted(5, 0, -5, 0)
+            elided = p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(inner.width()))
+            p.drawText(inner, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), elided)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _paint_flags(self, p: QPainter) -> None:
+        start, stop = self.visible_range()
+        scale = self.width() / self._view[1]
+        for colour, ranges in self._flags:
+            if len(ranges) == 0:
+                continue
+            first = int(np.searchsorted(ranges[:, 1] + 1, start, side="right"))
+            last = int(np.searchsorted(ranges[:, 0], stop, side="left"))
+            x0 = (ranges[first:last, 0] - start) * scale
+            x1 = (ranges[first:last, 1] + 1 - start) * scale
+            for a, b in zip(*pixel_runs(x0, x1), strict=True):
+                p.fillRect(QRectF(float(a), FLAG_TOP, float(b - a), FLAG_HEIGHT), colour)
+
+    def _paint_in_out(self, p: QPainter) -> None:
+        shade, (in_point, out_point) = QColor(0, 0, 0, 90), self._in_out
+        height = self.height() - RULER_HEIGHT
+        if in_point is not None and (x := self.x_for_frame(in_point)) > 0:
+            p.fillRect(QRectF(0, RULER_HEIGHT, min(x, self.width()), height), shade)
+        if out_point is not None and (x := self.x_for_frame(out_point + 1)) < self.width():
+            p.fillRect(QRectF(max(x, 0), RULER_HEIGHT, self.width() - max(x, 0), height), shade)
+
+    def _paint_markers(self, p: QPainter) -> None:
+        start, stop = self.visible_range()
+        p.setPen(QPen(self.palette().color(QPalette.ColorRole.WindowText), 1))
+        p.setBrush(QColor("#ffc400"))
+        for frame in self._markers:
+            if start - 1 <= frame <= stop:
+                x = self.x_for_frame(frame + 0.5)
+                p.drawPolygon(QPolygonF([QPointF(x - 5, 1), QPointF(x + 5, 1), QPointF(x, RULER_HEIGHT - 2)]))
+        p.setBrush(Qt.BrushStyle.NoBrush)
 
     # ------------------------------------------------------------------ input
-    def _frame_at(self, x: float) -> int:
-        return int(min(max(x / max(self.width(), 1), 0.0), 0.999999) * self.frame_count)
+    def _edge_at(self, x: float, y: float) -> tuple[int, str] | None:
+        """The segment edge within ``EDGE_GRAB_PX`` of the pointer (the nearest), if any."""
+        if not SEGMENT_TOP <= y < SEGMENT_TOP + SEGMENT_HEIGHT:
+            return None
+        best: tuple[float, int, str] | None = None
+        for i, (start, stop, _, _) in enumerate(self._segments):
+            for edge, frame in (("start", start), ("stop", stop + 1)):
+                distance = abs(self.x_for_frame(frame) - x)
+                if distance <= EDGE_GRAB_PX and (best is None or distance <= best[0]):
+                    best = (distance, i, edge)
+        return None if best is None else (best[1], best[2])
+
+    def _segment_at(self, x: float, y: float) -> int | None:
+        if not SEGMENT_TOP <= y < SEGMENT_TOP + SEGMENT_HEIGHT:
+            return None
+        frame = self.frame_at(x)
+        hits = [i for i, (a, b, _, _) in enumerate(self._segments) if a <= frame <= b]
+        return hits[-1] if hits else None  # the last one wins, as in the render
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if self.frame_count and event.button() == Qt.MouseButton.LeftButton:
-            self.seek_requested.emit(self._frame_at(event.position().x()))
+        if not self.frame_count or event.button() != Qt.MouseButton.LeftButton:
+            return
+        x, y = event.position().x(), event.position().y()
+        if (edge := self._edge_at(x, y)) is not None:
+            self._drag = (*edge, self._segments[edge[0]])
+            self.select_segment(edge[0])
+            self.segment_selected.emit(edge[0])
+        elif (index := self._segment_at(x, y)) is not None:
+            self.select_segment(index)
+            self.segment_selected.emit(index)
+        else:
+            self._seeking = True
+            self.seek_requested.emit(self.frame_at(x))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self.frame_count and event.buttons() & Qt.MouseButton.LeftButton:
-            self.seek_requested.emit(self._frame_at(event.position().x()))
+        x, y = event.position().x(), event.position().y()
+        if self._drag is not None:
+            self._drag_edge_to(x)
+        elif self._seeking and event.buttons() & Qt.MouseButton.LeftButton:
+            self.seek_requested.emit(self.frame_at(x))
+        elif self._edge_at(x, y) is not None:
+            self.setCursor(Qt.CursorShape.SizeHorCursor)
+        else:
+            self.unsetCursor()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._seeking = False
+        if self._drag is None:
+            return
+        index, _, before = self._drag
+        self._drag_edge_to(event.position().x())
+        self._drag = None
+        start, stop, _, _ = self._segments[index]
+        if (start, stop) != before[:2]:
+            self.segment_edges_changed.emit(index, start, stop)
+
+    def _drag_edge_to(self, x: float) -> None:
+        if self._drag is None:
+            return
+        index, edge, _ = self._drag
+        start, stop, label, enabled = self._segments[index]
+        boundary = round(self._view[0] + x / max(self.width(), 1) * self._view[1])
+        if edge == "stop":
+            stop = min(max(boundary - 1, start), self.frame_count - 1)
+        else:
+            start = min(max(boundary, 0), stop)
+        self._segments[index] = (start, stop, label, enabled)
+        self.update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta()
+        if not self.frame_count:
+            event.ignore()
+        elif event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._zoom(ZOOM_STEP ** ((delta.y() or delta.x()) / 120), event.position().x())
+        elif self._view[1] < self.frame_count:
+            steps = (delta.x() or delta.y()) / 120
+            self._set_view(self._view[0] - steps * self._view[1] * 0.1, self._view[1])
+        else:
+            event.ignore()

@@ -6,22 +6,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
-import cv2
-import numpy as np
 import pytest
 
 from layer_desktop.engine.personas import ConsentInput, FaceInput, PersonaStore, create_persona
 from layer_desktop.engine.pipeline import Job, TransformSpec, load_job, run_transform
+from tests.clips import make_face_gap_clip
 from tests.conftest import SHARED_MEDIA
 
 SHARED = SHARED_MEDIA
 FAST = {"preset": "veryfast", "chunk_frames": 25}
-
-
-def decode(path: str | Path) -> list[np.ndarray]:
-    with av.open(str(path)) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
 
 
 @dataclass(frozen=True)
@@ -66,18 +59,4 @@ def talk_job(studio: Studio) -> Job:
 @pytest.fixture(scope="session")
 def face_gap_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """30 frames of the talking astronaut, 20 of the coffee cup (no face), 25 of the astronaut again."""
-    talk, cup = (
-        decode(SHARED / "clips" / "talk_astronaut_4s.mp4"),
-        decode(SHARED / "clips" / "no_face_3s.mp4"),
-    )
-    frames = (
-        talk[:30] + [cv2.resize(f, (512, 512), interpolation=cv2.INTER_AREA) for f in cup[:20]] + talk[50:75]
-    )
-    path = tmp_path_factory.mktemp("clips") / "face_gap.mp4"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=25, options={"crf": "12", "preset": "veryfast"})
-        stream.width, stream.height, stream.pix_fmt = 512, 512, "yuv420p"
-        for img in frames:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
-        out.mux(stream.encode(None))
-    return path
+    return make_face_gap_clip(tmp_path_factory.mktemp("clips") / "face_gap.mp4")

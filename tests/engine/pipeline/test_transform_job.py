@@ -21,8 +21,9 @@ from layer_desktop.engine.pipeline.disclosure import mark_box
 from layer_desktop.engine.pipeline.job import job_id_for
 from layer_desktop.engine.pipeline.metrics import MaskAt, flicker, job_masks, seam_energy
 from layer_desktop.errors import NoFaceError
+from tests.clips import decode
 
-from .conftest import SHARED, Studio, decode
+from .conftest import SHARED, Studio
 
 TALK = SHARED / "clips" / "talk_astronaut_4s.mp4"
 TWO = SHARED / "clips" / "talk_two_faces_4s.mp4"

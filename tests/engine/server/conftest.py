@@ -11,13 +11,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import av
-import numpy as np
 import pytest
 
 from layer_desktop.engine.client import Endpoint
 from layer_desktop.engine.server.home import TOKEN_ENV, EngineHome
 from layer_desktop.errors import EngineUnavailableError
+from tests.clips import decode as decode  # the engine tests import it from here
 from tests.conftest import SHARED_MEDIA
 
 TOKEN = "test-token-0123456789abcdef"
@@ -78,8 +77,3 @@ def engine_process(tmp_path: Path) -> Iterator[EngineProcess]:
     (tmp_path / "clips").mkdir()
     yield engine
     engine.stop()
-
-
-def decode(path: str | Path) -> list[np.ndarray]:
-    with av.open(str(path)) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]

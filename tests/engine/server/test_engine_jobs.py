@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from layer_desktop.engine.client import EngineClient
-from layer_desktop.engine.personas import PersonaStore
+from layer_desktop.engine.personas import PersonaStore, rename_persona
 from layer_desktop.engine.pipeline import TransformSpec, run_transform
 from layer_desktop.engine.pipeline.demo import demo_content, ensure_demo_persona
 from layer_desktop.engine.server.schemas import JobEvent
@@ -230,3 +230,16 @@ def test_the_worker_survives_parallel_clients(
         states = [client.wait(i).state for i in ids]
         jobs = client.jobs()
     assert states == ["done"] * 3 and len(jobs) == 3
+
+
+def test_an_edited_persona_is_sent_again(engine_process: EngineProcess, store: PersonaStore) -> None:
+    """A persona renamed in the studio after it reached the engine is synced again (newer updated_at)."""
+    engine = engine_process.start()
+    name = demo_content().persona_name
+    with EngineClient(engine.endpoint) as client:
+        first = client.sync_persona(store, name)
+        assert client.sync_persona(store, name).updated_at == first.updated_at  # unchanged: not resent
+        renamed = rename_persona(store, name, "Grace, renamed")
+        again = client.sync_persona(store, renamed.id)
+        assert again.id == first.id and again.name == "Grace, renamed" and again.updated_at > first.updated_at
+        assert [p.name for p in client.personas()] == ["Grace, renamed"]

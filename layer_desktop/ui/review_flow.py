@@ -1,0 +1,139 @@
+"""Rendering and reviewing, the studio's half that talks to the engine: queue the project, fetch the
+review records of its render, show the flagged ranges, and accept / keep original / re-render a range
+(a segment in the project, undoable, and a splice of only the affected chunks on the engine).
+Mixed into ``MainWindow`` like ``StudioActions``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from layer_desktop.errors import EngineUnavailableError, InputError, LayerError
+from layer_desktop.paths import app_paths
+from layer_desktop.ui.review import FlaggedRange, flagged_ranges, range_thumbnails
+
+if TYPE_CHECKING:
+    from layer_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+# the project's review verdicts → the Review panel's words
+VERDICT_TEXT = {"accepted": "accepted", "original": "kept original", "rerendered": "re-rendered"}
+
+
+def panel_states(review: dict[str, str]) -> dict[str, str]:
+    return {key: VERDICT_TEXT.get(value, value) for key, value in review.items()}
+
+
+class ReviewActions:
+    """Render and review; ``self`` is the ``MainWindow``."""
+
+    # ------------------------------------------------------------------ rendering and review
+    def render_current(self: MainWindow) -> None:
+        """Queue the project's video with its persona and segments; the result lands in renders/."""
+        state = self.project.state
+        try:
+            if self.queue is None:
+                raise EngineUnavailableError(
+                    "The engine is off in this window.", hint="Start the studio normally."
+                )
+            if not state.source:
+                raise InputError("Open a video first.", hint="File › Open video… (Ctrl+O), or drop one here.")
+            if not state.persona:
+                raise InputError(
+                    "Choose a persona first.", hint="Double-click one in Personas, or open the demo (Ctrl+D)."
+                )
+        except LayerError as exc:
+            self._on_error(exc)
+            return
+        source = Path(state.source)
+        target = app_paths().renders_dir / f"{source.stem}-layer.mp4"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._render_target = str(target)
+        self.queue.submit(state.to_spec(str(target)))
+        self.statusBar().showMessage(f"Queued {source.name} → {target.name}")
+
+    def _on_submitted(self: MainWindow, job_id: str, target: str) -> None:
+        if target == self._render_target:
+            self._clear_review()
+            self.project.set_job(job_id, target)
+
+    def _on_downloaded(self: MainWindow, job_id: str, path: str) -> None:
+        if job_id == self.project.state.job_id:
+            self._load_review(job_id, Path(path))
+
+    def engine_ready(self: MainWindow) -> None:
+        self._load_review_if_rendered()
+        if self.viewer.mode != "source" and self.document.frame_count:
+            self.processed.request(self.document.current)
+
+    def _load_review_if_rendered(self: MainWindow) -> None:
+        state = self.project.state
+        link = self.engine_link
+        if state.job_id and state.output and Path(state.output).is_file() and link and link.capabilities:
+            self._load_review(state.job_id, Path(state.output))
+
+    def _load_review(self: MainWindow, job_id: str, output: Path) -> None:
+        link = self.engine_link
+        assert link is not None
+
+        def fetch() -> tuple[list[FlaggedRange], dict[str, np.ndarray]]:
+            ranges = flagged_ranges(link.client().records(job_id))
+            return ranges, range_thumbnails(output, ranges)
+
+        self.tasks.run(
+            fetch, lambda result: self._review_loaded(output, *result), self._on_error, heavy=False
+        )
+
+    def _review_loaded(self: MainWindow, output: Path, ranges: list[FlaggedRange],
+                       thumbs: dict[str, np.ndarray]) -> None:  # fmt: skip
+        self.ranges = ranges
+        self.review_panel.set_ranges(ranges, panel_states(self.project.state.review))
+        self.review_panel.set_thumbnails(thumbs)
+        self.timeline.set_flags([(r.start, r.stop, r.flags[0] if r.flags else "") for r in ranges])
+        self.processed.set_rendered(output)
+        if self.document.frame_count:
+            self.processed.request(self.document.current)
+        self.dock_review.raise_()
+        self.statusBar().showMessage(f"Rendered: {output} — {len(ranges)} range(s) to review")
+
+    def _clear_review(self: MainWindow) -> None:
+        self.ranges = []
+        self.review_panel.set_ranges(None)
+        self.timeline.set_flags([])
+        self.processed.set_rendered(None)
+
+    def _on_range_selected(self: MainWindow, rng: FlaggedRange) -> None:
+        self.player.pause()
+        self.document.request_frame(rng.start)
+
+    def _rerender(self: MainWindow, rng: FlaggedRange, changes: dict[str, str], verdict: str) -> None:
+        """Keep the original or re-render one range: a segment in the project (undoable) and a splice
+        of only the affected chunks on the engine."""
+        state = self.project.state
+        if self.queue is None or not state.job_id:
+            self._on_error(
+                InputError("Render the video before re-rendering part of it.", hint="Render (Ctrl+R).")
+            )
+            return
+        try:
+            segment = (
+                state.to_spec(state.output or "out.mp4")
+                .with_segment(rng.start, rng.stop, changes)
+                .segments[-1]
+            )
+        except LayerError as exc:
+            self._on_error(exc)
+            return
+        stack = self.project.undo_stack
+        stack.beginMacro(f"Re-render frames {rng.start}–{rng.stop}")
+        self.project.add_segment(segment.start, segment.stop, enabled=segment.enabled,
+                                 persona=segment.persona, swap=segment.swap)  # fmt: skip
+        self.project.set_review(rng.key, verdict)
+        stack.endMacro()
+        self.processed.set_rendered(None)
+        self.queue.rerender(state.job_id, rng.start, rng.stop, changes)
+        self.statusBar().showMessage(f"Re-rendering frames {rng.start}–{rng.stop}…")

@@ -1,0 +1,343 @@
+"""What the studio's actions do: open, view, edit the project, render, review — the slots behind the
+menus, panels and drops. Mixed into ``MainWindow``, which owns the view-models and widgets this uses.
+
+Every edit of the project goes through ``ProjectDocument`` (an undoable operation); every long step
+runs on the task manager; every failure goes to the one error dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog
+
+from layer_desktop import __version__
+from layer_desktop.engine.media.probe import MediaInfo
+from layer_desktop.engine.media.reader import DecodedFrame
+from layer_desktop.engine.personas import PersonaStore, analyse_voice
+from layer_desktop.engine.pipeline.demo import DemoContent, demo_content, ensure_demo_persona
+from layer_desktop.engine.swap.options import SwapOptions
+from layer_desktop.errors import InputError, LayerError
+from layer_desktop.ui.drops import plan_drop
+from layer_desktop.ui.media_summary import media_summary
+from layer_desktop.ui.overlays import FaceOverlays
+from layer_desktop.ui.project import (
+    ProjectState,
+    load_project,
+    recent_projects,
+    recover_autosave,
+    remember_recent,
+)
+from layer_desktop.ui.review import FlaggedRange
+from layer_desktop.ui.review_flow import panel_states
+
+if TYPE_CHECKING:
+    from layer_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+PROJECT_FILTER = "Layer projects (*.layer);;All files (*)"
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.webm *.m4v *.avi);;All files (*)"
+
+
+class StudioActions:
+    """The window's behaviour; ``self`` is the ``MainWindow``."""
+
+    def __init__(self: MainWindow) -> None:
+        self.ranges: list[FlaggedRange] = []
+        self.selected_segment: int | None = None
+        self._restore_frame: int | None = None
+        self._render_target: str | None = None
+        self._shown: DecodedFrame | None = None
+        self._applied: ProjectState | None = None
+        self.overlays = FaceOverlays(self.tasks, self)
+        d = self.document
+        d.opened.connect(self._on_opened)
+        d.frame_ready.connect(self._on_frame)
+        d.thumbnails_ready.connect(self.timeline.set_thumbnails)
+        d.peaks_ready.connect(self.timeline.set_peaks)
+        d.failed.connect(self._on_error)
+        t = self.timeline
+        t.seek_requested.connect(self._seek)
+        t.segment_edges_changed.connect(
+            lambda i, a, b: self._edit(self.project.update_segment, i, start=a, stop=b)
+        )
+        t.segment_selected.connect(self._select_segment)
+        self.processed.ready.connect(self._on_processed)
+        self.processed.unavailable.connect(self._on_no_processed)
+        self.overlays.ready.connect(self._on_overlays)
+        self.viewer.mode_changed.connect(self._on_mode)
+        self.transport.overlays.toggled.connect(self._on_overlays_toggled)
+        self.project.changed.connect(self._on_project_changed)
+        self.project.dirty_changed.connect(lambda _d: self._update_title())
+        self.library.active_changed.connect(self._on_persona_chosen)
+        self.library.changed.connect(self._on_personas_changed)
+        self.library.failed.connect(self._on_error)
+        r = self.review_panel
+        r.range_selected.connect(self._on_range_selected)
+        r.accepted.connect(lambda rng: self._edit(self.project.set_review, rng.key, "accepted"))
+        r.keep_original.connect(lambda rng: self._rerender(rng, {"enabled": "false"}, "original"))
+        r.rerender_requested.connect(lambda rng, changes: self._rerender(rng, changes, "rerendered"))
+        if self.queue is not None:
+            self.queue.submitted.connect(self._on_submitted)
+            self.queue.downloaded.connect(self._on_downloaded)
+        self._build_recent_menu()
+        self._update_title()
+
+    # ------------------------------------------------------------------ helpers
+    def _edit(self: MainWindow, op: Any, *args: Any, **kwargs: Any) -> bool:
+        """Run a project operation; a refused edit (bad range, …) goes to the error dialog."""
+        try:
+            op(*args, **kwargs)
+        except LayerError as exc:
+            self._on_error(exc)
+            return False
+        return True
+
+    def _fps(self: MainWindow) -> float:
+        info = self.document.info
+        return float(info.video.avg_fps) if info and info.video and info.video.avg_fps else 25.0
+
+    def _update_title(self: MainWindow) -> None:
+        path = self.project.path
+        name = path.name if path else "Untitled"
+        self.setWindowTitle(f"{name}{' •' if self.project.is_dirty else ''} — Layer Desktop {__version__}")
+
+    # ------------------------------------------------------------------ opening
+    def choose_file(self: MainWindow) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open video", "", VIDEO_FILTER)
+        if name:
+            self.open_path(Path(name))
+
+    def open_files(self: MainWindow, paths: list[Path]) -> None:
+        """A drop or a command line: videos open, photos/voices make a persona, projects and bundles open."""
+        try:
+            plan = plan_drop(paths)
+        except LayerError as exc:
+            self._on_error(exc)
+            return
+        for bundle in plan.personas:
+            self.library.import_bundle(bundle)
+        if plan.projects:
+            self.open_project(plan.projects[0])
+        elif plan.videos:
+            self.open_path(plan.videos[0])
+        if plan.images or plan.audio:
+            # voice samples are checked first, so a broken one is named before any form opens
+            audio = plan.audio
+            images = plan.images
+            self.tasks.run(
+                lambda: [analyse_voice(p) for p in audio],
+                lambda _ok: self._start_persona(images, audio),
+                self._on_error,
+                heavy=False,
+            )
+
+    def _start_persona(self: MainWindow, images: tuple[Path, ...], audio: tuple[Path, ...]) -> None:
+        if not images:
+            names = ", ".join(p.name for p in audio)
+            self._on_error(
+                InputError(
+                    "A persona needs at least one photo with a face; "
+                    f"only voice samples were dropped ({names}).",
+                    hint="Drop photos together with the voice samples, or drop the samples on a persona in "
+                    "the Personas panel to add them to it.",
+                )
+            )
+            return
+        self.persona_panel.start_create([*images, *audio])
+
+    def open_path(self: MainWindow, path: Path) -> None:
+        """Open a video: a new project on it (the persona stays chosen)."""
+        self.player.pause()
+        if self.project.state.source and Path(self.project.state.source) != path:
+            self.project.reset(ProjectState(persona=self.project.state.persona))
+            self._clear_review()
+        if self.project.state.source != str(path):
+            self.project.set_source(str(path))
+        self.statusBar().showMessage(f"Opening {path.name}…")
+        self.document.open(path)
+
+    def open_demo(self: MainWindow, demo: DemoContent | None = None) -> None:
+        """The built-in demo: the demo persona (built on first use) and the demo clip."""
+        content = demo or demo_content()
+        self.tasks.run(lambda: ensure_demo_persona(PersonaStore()).name, self._demo_persona_ready,
+                       self._on_error, heavy=False)  # fmt: skip
+        self.open_path(content.clip)
+        self.viewer.set_mode("side_by_side")  # the newcomer sees the persona applied next to the source
+
+    def _demo_persona_ready(self: MainWindow, name: str) -> None:
+        self.library.reload()
+        self.library.set_active(name)
+
+    @property
+    def persona_name(self: MainWindow) -> str | None:
+        return self.project.state.persona
+
+    def choose_project(self: MainWindow) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
+        if name:
+            self.open_project(Path(name))
+
+    def open_project(self: MainWindow, path: Path) -> None:
+        """Open a ``.layer`` project and restore its video, persona, edits, review and view."""
+        try:
+            state = load_project(path)
+        except LayerError as exc:
+            self._on_error(exc)
+            return
+        remember_recent(path)
+        self._build_recent_menu()
+        self._open_state(state, path)
+
+    def _open_state(self: MainWindow, state: ProjectState, path: Path | None) -> None:
+        self.player.pause()
+        self._clear_review()
+        self.project.reset(state, path)
+        self._restore_frame = state.current_frame
+        self.viewer.set_mode(state.compare_mode)
+        if state.persona:
+            self.library.set_active(state.persona)
+        if state.source:
+            self.document.open(Path(state.source))
+        self._load_review_if_rendered()
+
+    def restore_unsaved(self: MainWindow) -> bool:
+        """Reopen the untitled project autosaved before the app last quit or crashed; False if none."""
+        state = recover_autosave()
+        if state is None or not state.source or not Path(state.source).is_file():
+            return False
+        self._open_state(state, None)
+        self.project.autosave_now()  # keep it recoverable until it is saved somewhere
+        self.statusBar().showMessage("Restored your unsaved project (File › Save project to keep it)")
+        return True
+
+    def save_project(self: MainWindow) -> bool:
+        if self.project.path is None:
+            return self.save_project_as()
+        self.project.save()
+        self.statusBar().showMessage(f"Saved {self.project.path.name}")
+        return True
+
+    def save_project_as(self: MainWindow) -> bool:
+        name, _ = QFileDialog.getSaveFileName(self, "Save project", "Untitled.layer", PROJECT_FILTER)
+        if not name:
+            return False
+        path = Path(name).with_suffix(".layer")
+        self.project.save(path)
+        remember_recent(path)
+        self._build_recent_menu()
+        self._update_title()
+        return True
+
+    def _build_recent_menu(self: MainWindow) -> None:
+        menu = getattr(self, "_recent_menu", None)
+        if menu is None:
+            file_menu = self.menus["&File"]
+            menu = self._recent_menu = file_menu.addMenu("Recent projects")
+            file_menu.insertMenu(file_menu.actions()[2], menu)
+        menu.clear()
+        recent = recent_projects()
+        for path in recent:
+            menu.addAction(path.name, lambda p=path: self.open_project(p)).setToolTip(str(path))
+        menu.setEnabled(bool(recent))
+
+    def import_persona(self: MainWindow) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Import persona", "", "Personas (*.layerpersona)")
+        if name:
+            self.library.import_bundle(Path(name))
+
+    # ------------------------------------------------------------------ document → views
+    def _on_opened(self: MainWindow, info: MediaInfo) -> None:
+        self.timeline.set_media(self.document.frame_count)
+        self.timeline.set_fps(self._fps())
+        self.project.frame_count = self.document.frame_count
+        self._applied = None
+        self._on_project_changed(self.project.state)
+        self.processed.set_source(Path(info.path))
+        self.review_panel.set_options(SwapOptions(), self.document.frame_count)
+        self.info_label.setText(media_summary(info))
+        self.statusBar().showMessage(f"Opened {Path(info.path).name}")
+        if self._restore_frame:
+            self.document.request_frame(self._restore_frame)
+        self._restore_frame = None
+        self._load_review_if_rendered()
+
+    def _on_frame(self: MainWindow, frame: DecodedFrame) -> None:
+        self._shown = frame
+        total = self.document.frame_count
+        caption = f"Frame {frame.index + 1} / {total}   {frame.time:.3f} s"
+        self.viewer.show_frame(frame.image, caption)
+        self.timeline.set_current(frame.index)
+        self.project.set_view(current_frame=frame.index)
+        if self.viewer.mode != "source":
+            self.processed.request(frame.index)
+        self.overlays.request(frame.index, frame.image)
+
+    def _on_processed(self: MainWindow, result: tuple[int, np.ndarray]) -> None:
+        index, rgb = result
+        if index == self.document.current:
+            self.viewer.show_processed(rgb)
+
+    def _on_no_processed(self: MainWindow, why: str) -> None:
+        self.viewer.show_processed(None)
+        if self.viewer.mode != "source":
+            self.statusBar().showMessage(why)
+
+    def _on_overlays(self: MainWindow, result: tuple[int, list[dict[str, Any]]]) -> None:
+        index, faces = result
+        if index == self.document.current:
+            self.viewer.set_overlays(faces)
+
+    def _on_overlays_toggled(self: MainWindow, on: bool) -> None:
+        self.overlays.enabled = on
+        if on and self._shown is not None:
+            self.overlays.request(self._shown.index, self._shown.image)
+
+    def _on_mode(self: MainWindow, mode: str) -> None:
+        self.project.set_view(compare_mode=mode)
+        if mode != "source" and self.document.frame_count:
+            self.processed.request(self.document.current)
+
+    def _seek(self: MainWindow, frame: int) -> None:
+        self.player.pause()
+        self.document.request_frame(frame)
+
+    # ------------------------------------------------------------------ project → views
+    def _on_project_changed(self: MainWindow, state: ProjectState) -> None:
+        edits = state.model_copy(update={"current_frame": 0, "compare_mode": ""})  # view state aside
+        if edits == self._applied:
+            return  # only the playhead moved (every frame while playing): nothing to redraw here
+        self._applied = edits
+        self.timeline.set_segments(
+            [
+                (
+                    s.start,
+                    s.stop,
+                    (s.persona or state.persona or "persona") if s.enabled else "original",
+                    s.enabled,
+                )
+                for s in state.segments
+            ]
+        )
+        self.timeline.set_markers(list(state.markers))
+        self.timeline.set_in_out(state.in_point, state.out_point)
+        if self.ranges:
+            self.review_panel.set_ranges(self.ranges, panel_states(state.review))
+        if state.persona and state.persona != self.library.active:
+            self.library.set_active(state.persona)
+        self.processed.set_persona(state.persona)
+        self._update_title()
+
+    def _on_persona_chosen(self: MainWindow, name: str) -> None:
+        if (name or None) != self.project.state.persona:
+            self.project.set_persona(name or None)
+        if self.viewer.mode != "source" and self.document.frame_count:
+            self.processed.request(self.document.current)
+
+    def _on_personas_changed(self: MainWindow) -> None:
+        for persona in self.library.personas:
+            self.processed.forget_persona(persona.name)

@@ -1,0 +1,36 @@
+"""Test clips built from the media kit, shared by the pipeline and studio tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from tests.conftest import SHARED_MEDIA
+
+
+def decode(path: str | Path) -> list[np.ndarray]:
+    """Every frame of ``path`` as RGB arrays."""
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def make_face_gap_clip(path: Path, media: Path = SHARED_MEDIA) -> Path:
+    """30 frames of the talking astronaut, 20 of the coffee cup (no face), 25 of the astronaut again
+    (75 frames, 512×512, 25 fps, no audio)."""
+    talk, cup = (
+        decode(media / "clips" / "talk_astronaut_4s.mp4"),
+        decode(media / "clips" / "no_face_3s.mp4"),
+    )
+    frames = (
+        talk[:30] + [cv2.resize(f, (512, 512), interpolation=cv2.INTER_AREA) for f in cup[:20]] + talk[50:75]
+    )
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25, options={"crf": "12", "preset": "veryfast"})
+        stream.width, stream.height, stream.pix_fmt = 512, 512, "yuv420p"
+        for img in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        out.mux(stream.encode(None))
+    return path

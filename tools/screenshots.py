@@ -1,0 +1,172 @@
+"""Screenshots of every studio panel, in dark and light palettes, at 1× and 2× scale, for a person to
+look at (docs, reviews of the layout). Runs the real window on a real local engine in a throwaway
+home: demo persona, a clip with a no-face gap rendered through the queue, the review list, each
+compare mode, and the dialogs.
+
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py --out shots/            # all four variants
+    python tools/screenshots.py --out shots/ --theme light --scale 2            # one variant
+
+Each variant runs in its own process (the scale factor must be set before Qt starts); the pictures
+land in ``<out>/<theme>-x<scale>/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+log = logging.getLogger("screenshots")
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        QApplication.processEvents()
+        time.sleep(0.02)
+    for _ in range(5):  # let the last repaint through
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+def gap_clip(media: Path, out: Path) -> Path:
+    """30 frames with a face, 20 of a coffee cup, 25 with the face again (a no-face range to review)."""
+    from tests.clips import make_face_gap_clip  # the same clip the studio's end-to-end test renders
+
+    return make_face_gap_clip(out, media)
+
+
+def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
+    import numpy as np
+    from PySide6.QtGui import QPixmap
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from layer_desktop.engine.faces import load_image
+    from layer_desktop.errors import MediaError
+    from layer_desktop.ui.errors import show_error
+    from layer_desktop.ui.main_window import MainWindow, window_settings
+    from layer_desktop.ui.widgets.consent_dialog import ConsentDialog
+    from layer_desktop.ui.widgets.face_picker import FacePickerDialog
+    from layer_desktop.ui.widgets.images import to_pixmap
+
+    _app = QApplication.instance() or QApplication([sys.argv[0]])
+    settings = window_settings()
+    settings.setValue("theme", theme)
+    settings.sync()
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+
+    def save(name: str, widget: QWidget | QPixmap) -> None:
+        pixmap = widget if isinstance(widget, QPixmap) else widget.grab()
+        path = out / f"{name}.png"
+        pixmap.save(str(path))
+        saved.append(path)
+
+    window = MainWindow(engine=True)
+    window.resize(1360, 860)
+    window.show()
+    wait_until(lambda: window.engine_link and window.engine_link.capabilities, 90, "the engine")
+    window.open_demo()
+    wait_until(lambda: window.persona_name and window.document.frame_count == 100, 60, "the demo")
+    wait_until(lambda: window.timeline._thumbs, 30, "thumbnails")
+    save("01-window-demo", window)
+    window.open_path(gap_clip(media, Path(tempfile.mkdtemp()) / "face_gap.mp4"))
+    wait_until(lambda: window.document.frame_count == 75 and window.timeline._thumbs, 30, "the gap clip")
+    window.render_current()
+    wait_until(lambda: window.ranges or window.last_error, 300, "the render and its review")
+    window.document.request_frame(12)
+    wait_until(lambda: window.document.current == 12, 10, "frame 12")
+    window.add_marker()
+    window.project.add_segment(55, 70, enabled=False)
+    for mode in ("source", "processed", "side_by_side", "wipe", "difference"):
+        window.viewer.set_mode(mode)
+        wait_until(lambda m=mode: m == "source" or window.viewer.has_processed, 20, f"the {mode} view")
+        save(f"02-viewer-{mode}", window.centralWidget())
+    window.transport.overlays.setChecked(True)
+    window.document.request_frame(10)
+    wait_until(lambda: window.document.current == 10 and window.viewer.overlays, 30, "face overlays")
+    save("03-viewer-overlays", window.centralWidget())
+    window.viewer.set_mode("side_by_side")
+    window.transport.overlays.setChecked(False)
+    window.review_panel.select_range(0)
+    wait_until(lambda: window.viewer.has_processed, 20, "the flagged range")
+    save("04-window-review", window)
+    for name, dock in (("personas", window.dock_personas), ("review", window.dock_review),
+                       ("queue", window.dock_queue), ("media", window.dock_media)):  # fmt: skip
+        dock.raise_()
+        QApplication.processEvents()
+        save(f"05-panel-{name}", dock)
+    save("06-timeline", window.timeline)
+    faces = [REPO / "resources" / "demo" / "grace_hopper.jpg"]
+    consent = ConsentDialog(faces, [REPO / "resources" / "demo" / "arctic_a0009_female.wav"], "Grace", window)
+    consent.show()
+    wait_until(lambda: consent.isVisible(), 5, "the consent form")
+    save("07-dialog-consent", consent)
+    consent.close()
+    face = load_image(faces[0])
+    two = np.hstack([face, face[:, ::-1]])
+    h, w = face.shape[:2]
+    boxes = [(w * 0.2, h * 0.15, w * 0.8, h * 0.75), (w * 1.2, h * 0.15, w * 1.8, h * 0.75)]
+    picker = FacePickerDialog(to_pixmap(two), boxes, "Choose a face", window)
+    picker.show()
+    picker.select(1)
+    save("08-dialog-face-picker", picker)
+    picker.close()
+    window.review_panel.select_range(0)
+    window.review_panel.rerender_current()
+    dialog = window.review_panel.pending_dialog
+    if dialog is not None:
+        wait_until(dialog.isVisible, 5, "the re-render dialog")
+        save("09-dialog-rerender", dialog)
+        dialog.reject()
+    box = show_error(
+        window, MediaError("The video clip.mp4 is cut off after 2.3 s.", hint="Export it again.")
+    )
+    wait_until(box.isVisible, 5, "the error dialog")
+    save("10-dialog-error", box)
+    box.close()
+    window.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--theme", choices=("dark", "light"))
+    ap.add_argument("--scale", type=int, choices=(1, 2))
+    ap.add_argument("--media", type=Path, default=REPO.parent / "shared" / "media", help="the test media kit")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.theme and args.scale:
+        for path in shoot_variant(args.out / f"{args.theme}-x{args.scale}", args.theme, args.media):
+            log.info("saved %s", path)
+        return 0
+    failed = 0
+    for theme in (args.theme,) if args.theme else ("dark", "light"):
+        for scale in (args.scale,) if args.scale else (1, 2):
+            env = {
+                **os.environ,
+                "QT_SCALE_FACTOR": str(scale),
+                "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+            }
+            env.setdefault("LAYER_HOME", tempfile.mkdtemp(prefix="layer-shots-"))
+            cmd = [sys.executable, __file__, "--out", str(args.out), "--theme", theme, "--scale", str(scale),
+                   "--media", str(args.media)]  # fmt: skip
+            failed += subprocess.call(cmd, env=env) != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
