@@ -17,7 +17,7 @@ def screenshot_when_loaded(window: MainWindow, target: Path, timeout_ms: int = 2
     def check() -> None:
         nonlocal waited
         waited += 200
-        ready = window.document.current >= 0 and window.preview.caption.text() and window.timeline._thumbs
+        ready = window.document.current >= 0 and window.viewer.caption.text() and window.timeline._thumbs
         if ready or waited >= timeout_ms:
             window.grab().save(str(target))
             QApplication.quit()
