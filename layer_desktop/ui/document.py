@@ -63,8 +63,8 @@ class MediaDocument(QObject):
     def _on_opened(self, result: tuple[Path, MediaInfo]) -> None:
         self.path, self.info = result
         self.current, self._wanted, self._in_flight, self._requested = 0, None, False, 0
+        self.request_frame(0)  # first: a listener of ``opened`` may ask for another frame, and that wins
         self.opened.emit(self.info)
-        self.request_frame(0)
         path = self.path
         self.tasks.run(lambda: _thumbs(path), self.thumbnails_ready.emit, self.failed.emit, heavy=False)
         self.tasks.run(lambda: _peaks(path), self.peaks_ready.emit, self.failed.emit, heavy=False)

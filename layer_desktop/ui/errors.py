@@ -68,7 +68,12 @@ class ErrorReporter(QObject):
         threading.excepthook = self._thread_hook
 
     def uninstall(self) -> None:
-        sys.excepthook, threading.excepthook = self._old_sys, self._old_threading
+        """Put back the hooks found at ``install`` — only where ours are still the ones installed
+        (two windows closing in any order must not leave a closed window's hook behind)."""
+        if sys.excepthook == self._sys_hook:
+            sys.excepthook = self._old_sys
+        if threading.excepthook == self._thread_hook:
+            threading.excepthook = self._old_threading
 
     def _sys_hook(self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(kind, KeyboardInterrupt):

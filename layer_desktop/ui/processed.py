@@ -39,6 +39,7 @@ class ProcessedFrames(QObject):
         self._media: dict[Path, str] = {}  # source → engine media id
         self._persona_ids: dict[str, str] = {}
         self._reader: FrameReader | None = None
+        self._reader_path: Path | None = None
         self._reader_lock = threading.Lock()
         self._wanted: int | None = None
         self._in_flight = False
@@ -56,12 +57,9 @@ class ProcessedFrames(QObject):
         self._persona_ids.pop(name, None)
 
     def set_rendered(self, path: Path | None) -> None:
-        """Show frames of this finished render (None: back to the live preview)."""
+        """Show frames of this finished render (None: back to the live preview). The worker opens
+        the file on its next request; nothing here waits for a decode in progress."""
         self.rendered = path if path is not None and path.is_file() else None
-        with self._reader_lock:
-            if self._reader is not None:
-                self._reader.close()
-            self._reader = None
 
     # ------------------------------------------------------------------ requests
     def request(self, index: int) -> None:
@@ -113,9 +111,13 @@ class ProcessedFrames(QObject):
 
     # ------------------------------------------------------------------ workers (I/O pool)
     def _decode_rendered(self, path: Path, index: int) -> np.ndarray:
+        # one request at a time (``_in_flight``), so the reader is only ever used by one worker
         with self._reader_lock:
+            if self._reader is not None and self._reader_path != path:
+                self._reader.close()
+                self._reader = None
             if self._reader is None:
-                self._reader = FrameReader(path)
+                self._reader, self._reader_path = FrameReader(path), path
             return self._reader.frame_at(index, rotate=True).image
 
     def _preview(self, source: Path, persona: str, index: int) -> np.ndarray:
@@ -135,4 +137,9 @@ class ProcessedFrames(QObject):
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def close(self) -> None:
-        self.set_rendered(None)
+        """Release the rendered file (called once the task manager has stopped)."""
+        self.rendered = None
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+            self._reader = None
