@@ -34,3 +34,14 @@ def make_face_gap_clip(path: Path, media: Path = SHARED_MEDIA) -> Path:
             out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
         out.mux(stream.encode(None))
     return path
+
+
+def make_two_faces_photo(path: Path, media: Path = SHARED_MEDIA) -> Path:
+    """One photo holding two people: the astronaut (smaller) left, Grace Hopper (larger) right."""
+    left = cv2.imread(str(media / "faces" / "astronaut.png"))[30:290, 100:360]
+    right = cv2.imread(str(media / "faces" / "grace_hopper.jpg"))[60:420, 90:450]
+    canvas = np.full((360, 620, 3), 255, np.uint8)
+    canvas[:260, :260] = left
+    canvas[:360, 260:620] = right
+    cv2.imwrite(str(path), canvas)
+    return path

@@ -142,6 +142,7 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         link.status_changed.connect(lambda st: self.engine_label.setText(describe(st, link.capabilities)))
         link.ready.connect(lambda caps: self.engine_label.setText(describe(None, caps)))
         link.ready.connect(lambda _caps: queue.reattach())
+        link.ready.connect(lambda _caps: settle_garbage())
         link.ready.connect(lambda _caps: self.engine_ready())
         link.failed.connect(self._on_error)
         queue.failed.connect(self._on_error)

@@ -66,9 +66,6 @@ class ReviewActions:
             self._load_review(job_id, Path(path))
 
     def engine_ready(self: MainWindow) -> None:
-        from layer_desktop.ui.main_window import settle_garbage
-
-        settle_garbage()
         self._load_review_if_rendered()
         if self.viewer.mode != "source" and self.document.frame_count:
             self.processed.request(self.document.current)

@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
@@ -21,6 +19,7 @@ from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.widgets.consent_dialog import ConsentDialog
 from layer_desktop.ui.widgets.face_picker import FacePickerDialog
 from layer_desktop.ui.widgets.persona_panel import PersonaPanel
+from tests.clips import make_two_faces_photo
 from tests.conftest import SHARED_MEDIA
 
 ASTRONAUT = SHARED_MEDIA / "faces" / "astronaut.png"
@@ -75,15 +74,7 @@ def _stored_eileen(qtbot: QtBot, library: PersonaLibrary) -> Persona:
 
 
 def _two_faces(tmp_path: Path) -> Path:
-    """The astronaut (smaller, left) and Grace Hopper (larger, right) side by side in one photo."""
-    left = cv2.imread(str(ASTRONAUT))[30:290, 100:360]
-    right = cv2.imread(str(HOPPER))[60:420, 90:450]
-    canvas = np.full((360, 620, 3), 255, np.uint8)
-    canvas[:260, :260] = left
-    canvas[:360, 260:620] = right
-    path = tmp_path / "two_people.png"
-    cv2.imwrite(str(path), canvas)
-    return path
+    return make_two_faces_photo(tmp_path / "two_people.png")
 
 
 def _give_consent(qtbot: QtBot, dialog: ConsentDialog, name: str, given_by: str) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
-import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
 from layer_desktop.engine.faces import SFaceEmbedder
 from layer_desktop.engine.personas import ConsentInput, FaceInput, Persona, PersonaStore, create_persona
+from tests.clips import make_two_faces_photo
 
 
 @pytest.fixture
@@ -40,16 +39,9 @@ def voice(media_dir: Path) -> Path:
 
 
 @pytest.fixture
-def two_faces(tmp_path: Path, astronaut: Path, hopper: Path) -> Path:
+def two_faces(tmp_path: Path) -> Path:
     """One photo holding two people: the astronaut (smaller) left, Grace Hopper (larger) right."""
-    left = cv2.imread(str(astronaut))[30:290, 100:360]
-    right = cv2.imread(str(hopper))[60:420, 90:450]
-    canvas = np.full((360, 620, 3), 255, np.uint8)
-    canvas[:260, :260] = left
-    canvas[:360, 260:620] = right
-    path = tmp_path / "two.png"
-    cv2.imwrite(str(path), canvas)
-    return path
+    return make_two_faces_photo(tmp_path / "two.png")
 
 
 @pytest.fixture
