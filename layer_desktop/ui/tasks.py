@@ -41,6 +41,10 @@ class TaskManager(QObject):
         heavy: bool = True,
     ) -> Future[Any]:
         """Run ``fn`` in the background; exactly one of the callbacks runs later on the GUI thread."""
+        if self._closed:  # the window is closing: a late callback asking for more work gets none
+            future: Future[Any] = Future()
+            future.cancel()
+            return future
         pool = self._heavy if heavy else self._io
 
         def job() -> None:
@@ -58,13 +62,16 @@ class TaskManager(QObject):
     def _deliver(self, result: tuple[tuple[Callable[[Any], None], Callable[[BaseException], None]], Any,
                  BaseException | None]) -> None:  # fmt: skip
         (on_done, on_error), value, error = result
+        if self._closed:  # queued before shutdown, arriving after it: nobody is waiting any more
+            return
         if error is not None:
             on_error(error)
         else:
             on_done(value)
 
     def shutdown(self) -> None:
-        """Stop accepting work and wait for running tasks (queued ones are cancelled)."""
+        """Stop accepting work and wait for running tasks (queued ones are cancelled); results still
+        in flight are dropped, and ``run`` afterwards does nothing."""
         self._closed = True
         for pool in (self._heavy, self._io):
             pool.shutdown(wait=True, cancel_futures=True)
