@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from layer_desktop.engine.client import EngineClient
-from layer_desktop.engine.local import EngineStatus, LocalEngine, backoff_delay, exit_reason, serve_command
+from layer_desktop.engine.local import (
+    DEFAULT_NICENESS,
+    EngineStatus,
+    LocalEngine,
+    backoff_delay,
+    exit_reason,
+    serve_command,
+)
 from layer_desktop.engine.server.home import EngineHome
 from layer_desktop.errors import EngineUnavailableError
 
@@ -66,6 +73,12 @@ def test_started_engine_answers_with_private_state_and_no_token_in_argv(tmp_path
         cmdline = Path(f"/proc/{running.pid}/cmdline").read_bytes()
         assert token.encode() not in cmdline and b"--allow-root\x00" + str(tmp_path).encode() in cmdline
         assert os.getpgid(running.pid) == running.pid  # its own session: a terminal's Ctrl-C misses it
+        # below the app's priority, every thread of it (the render's too): the studio stays responsive
+        expected = min(os.getpriority(os.PRIO_PROCESS, 0) + DEFAULT_NICENESS, 19)
+        threads = [int(t.name) for t in Path(f"/proc/{running.pid}/task").iterdir()]
+        assert len(threads) > 1 and {os.getpriority(os.PRIO_PROCESS, t) for t in threads} == {expected}
+        group = Path(f"/proc/{running.pid}/autogroup")  # its own session's group (autogroup kernels)
+        assert not group.exists() or group.read_text().split()[-1] == str(expected)
         engine.restart()  # asked for by the user: a fresh process, and the client follows it
         assert statuses.wait_for("restarting").reason == "restart requested"
         restarted = statuses.wait_for("running")
@@ -173,7 +186,7 @@ def test_command_line_and_reasons_are_built_as_documented(tmp_path: Path) -> Non
     argv = serve_command("/py", home, [Path("/a"), Path("/b c")])
     assert argv == [
         "/py", "-m", "layer_desktop.engine.server", "serve", "--home", str(home.root), "--port", "0",
-        "--parent-pid", str(os.getpid()), "--allow-root", "/a", "--allow-root", "/b c",
+        "--parent-pid", str(os.getpid()), "--nice", "10", "--allow-root", "/a", "--allow-root", "/b c",
     ]  # fmt: skip
     assert exit_reason(-9) == "the engine was killed by signal SIGKILL"
     assert exit_reason(1, "Traceback: x") == "the engine exited with code 1: Traceback: x"

@@ -43,6 +43,11 @@ def wheel(view: TimelineView, x: int, dy: int, modifiers: Qt.KeyboardModifier) -
     QApplication.sendEvent(view, event)
 
 
+def window_image(view: TimelineView) -> QImage:
+    """What the window system holds (the backing store, partial repaints and all), not a fresh render."""
+    return view.screen().grabWindow(view.winId()).toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
 def is_red(c: QColor) -> bool:
     return c.red() > 180 and c.green() < 90 and c.blue() < 90
 
@@ -137,6 +142,40 @@ def test_a_ten_minute_clip_with_thousands_of_flags_renders(view: TimelineView) -
     view.zoom_in()
     view.set_current(14990)
     assert not view.grab().toImage().isNull() and view.visible_range()[1] == pytest.approx(15000)
+
+
+def test_moving_the_playhead_paints_what_a_full_redraw_paints(view: TimelineView, qtbot: QtBot) -> None:
+    """The backdrop is cached and only the playhead's strips are repainted: after a palette change, a
+    data change and moves, the window must hold exactly what a freshly drawn timeline shows."""
+    rng = np.random.default_rng(1)
+    view.set_peaks(np.stack([-rng.random(500), rng.random(500)], axis=1))
+    view.set_segments([(0, 49, "Ada", True), (50, 99, "Bea", True)])
+    view.set_flags([(20, 29, "error")])
+    view.grab()  # the backdrop is drawn now
+    dark = view.palette()
+    dark.setColor(dark.ColorRole.Base, QColor("#101010"))
+    view.setPalette(dark)
+    qtbot.wait(20)
+    assert window_image(view).pixelColor(200, TOTAL_HEIGHT - 1) == QColor("#101010")  # redrawn
+    view.set_markers([40])
+    qtbot.wait(20)
+    for frame in (10, 11, 60, 99, 3, 42):
+        view.set_current(frame)
+        qtbot.wait(5)  # each move's partial repaint runs
+    fresh = TimelineView()
+    qtbot.addWidget(fresh)
+    fresh.setPalette(dark)
+    fresh.resize(view.size())
+    fresh.set_media(100)
+    fresh.set_peaks(view._peaks)
+    fresh.set_segments(view._segments)
+    fresh.set_flags([(20, 29, "error")])
+    fresh.set_markers([40])
+    fresh.set_current(42)
+    shown = window_image(view)
+    assert shown == fresh.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    red_at = [x for x in range(1000) if is_red(shown.pixelColor(x, 5))]
+    assert red_at and all(420 <= x <= 430 for x in red_at)  # one playhead, at frame 42; none left at 3
 
 
 def test_merge_ranges_and_ruler_ticks() -> None:

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -57,6 +57,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="stop when this process is gone (the app that started a local engine)",
     )
     serve.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="lower the engine's CPU priority by this much (POSIX niceness; the app starts its own engine "
+        "with 10, so the studio stays responsive while a render fills every core)",
+    )
+    serve.add_argument(
         "--allow-root",
         type=Path,
         action="append",
@@ -64,6 +71,41 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="a folder whose files a client may link in place (repeatable; default: none)",
     )
     return ap.parse_args(argv)
+
+
+def lower_priority(increment: int) -> None:
+    """Make this process yield the CPU to the app. Called before the engine starts its threads (they
+    inherit their creator's niceness); threads that imports already started (BLAS pools) are lowered one
+    by one, as Linux keeps a niceness per thread. With autogroup scheduling (most desktops) niceness only
+    ranks threads within their session, and the engine has a session of its own, so the session's group is
+    lowered too. A no-op where niceness does not exist."""
+    if increment <= 0:
+        return
+    if not hasattr(os, "nice"):
+        log.info("this platform has no niceness: the engine runs at normal priority")
+        return
+    try:
+        target = os.nice(increment)
+        tasks = Path("/proc/self/task")
+        for tid in (int(t.name) for t in tasks.iterdir()) if tasks.is_dir() else ():
+            with suppress(ProcessLookupError):  # a thread that ended meanwhile
+                os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), target))
+        _lower_autogroup(target)
+    except OSError as exc:
+        log.warning("could not lower the engine's priority by %d: %s", increment, exc)
+
+
+def _lower_autogroup(nice: int) -> None:
+    group = Path("/proc/self/autogroup")
+    if not group.exists():
+        return
+    for _ in range(20):  # the kernel takes one autogroup change per 100 ms, machine-wide (EAGAIN)
+        try:
+            group.write_text(str(nice))
+            return
+        except BlockingIOError:
+            time.sleep(0.1)
+    log.warning("the engine's session group kept its priority (the kernel refused the change)")
 
 
 def check_bind_address(host: str, allow_remote: bool) -> None:
@@ -171,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "serve":
         check_bind_address(args.host, args.allow_remote_bind)
+        lower_priority(args.nice)
         home = (EngineHome(args.home.resolve()) if args.home else EngineHome.default()).ensure()
         setup_logging(home)
         serve(home, args.host, args.port, [p.resolve() for p in args.allow_root], args.parent_pid)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QMouseEvent,
@@ -40,6 +40,7 @@ WAVE_TOP = THUMB_TOP + THUMB_HEIGHT + GAP
 SEGMENT_TOP = WAVE_TOP + WAVE_HEIGHT + GAP
 FLAG_TOP = SEGMENT_TOP + SEGMENT_HEIGHT + GAP
 TOTAL_HEIGHT = FLAG_TOP + FLAG_HEIGHT + GAP
+PLAYHEAD_PX = 3  # half the width repainted around the playhead
 EDGE_GRAB_PX = 5  # how near a segment's edge the pointer grabs it
 MIN_VISIBLE_FRAMES = 10  # deepest zoom
 ZOOM_STEP = 1.25
@@ -74,9 +75,20 @@ class TimelineView(QWidget):
         self._view = (0.0, 1.0)  # first visible frame, frames visible
         self._drag: tuple[int, str, SegmentRow] | None = None  # index, "start" | "stop", row before
         self._seeking = False
+        self._backdrop: QPixmap | None = None
 
     def sizeHint(self) -> QSize:
         return QSize(640, TOTAL_HEIGHT)
+
+    def _invalidate(self) -> None:
+        """Something under the playhead changed: the backdrop is drawn again at the next paint."""
+        self._backdrop = None
+        self.update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            self._invalidate()
+        super().changeEvent(event)
 
     # ------------------------------------------------------------------ data
     def set_media(self, frame_count: int) -> None:
@@ -89,48 +101,52 @@ class TimelineView(QWidget):
 
     def set_thumbnails(self, thumbs: list[tuple[int, np.ndarray]]) -> None:
         self._thumbs = [(index, to_pixmap(image)) for index, image in thumbs]
-        self.update()
+        self._invalidate()
 
     def set_peaks(self, peaks: np.ndarray | None) -> None:
         self._peaks = peaks
-        self.update()
+        self._invalidate()
 
     def set_fps(self, fps: float) -> None:
         self.fps = fps if fps > 0 else 25.0
-        self.update()
+        self._invalidate()
 
     def set_current(self, frame: int) -> None:
-        """Move the playhead; a zoomed view scrolls to keep it visible."""
-        self.current = frame
+        """Move the playhead; a zoomed view scrolls to keep it visible. Only the strips under the old
+        and the new playhead are repainted, from the cached backdrop."""
+        old, self.current = self.current, frame
         start, length = self._view
         if length < self.frame_count and not start <= frame < start + length - 0.5:
             self._set_view(frame - FOLLOW_MARGIN * length, length)
-        self.update()
+            return
+        for index in (old, frame):
+            x = round(self.x_for_frame(index + 0.5))
+            self.update(QRect(x - PLAYHEAD_PX, 0, 2 * PLAYHEAD_PX + 1, self.height()))
 
     def set_segments(self, segments: list[SegmentRow]) -> None:
         self._segments = [(int(a), int(b), str(label), bool(on)) for a, b, label, on in segments]
         if self.selected_segment is not None and self.selected_segment >= len(self._segments):
             self.selected_segment = None
-        self.update()
+        self._invalidate()
 
     def select_segment(self, index: int | None) -> None:
         self.selected_segment = index
-        self.update()
+        self._invalidate()
 
     def set_flags(self, flags: list[tuple[int, int, str]]) -> None:
         """Flagged frame ranges (inclusive); kinds in ``ORANGE_KINDS`` draw orange, others red."""
         orange = merge_ranges((a, b) for a, b, kind in flags if kind.lower() in ORANGE_KINDS)
         red = merge_ranges((a, b) for a, b, kind in flags if kind.lower() not in ORANGE_KINDS)
         self._flags = [(FLAG_ORANGE, orange), (FLAG_RED, red)]  # red painted last, on top
-        self.update()
+        self._invalidate()
 
     def set_markers(self, markers: list[int]) -> None:
         self._markers = sorted(markers)
-        self.update()
+        self._invalidate()
 
     def set_in_out(self, in_point: int | None, out_point: int | None) -> None:
         self._in_out = (in_point, out_point)
-        self.update()
+        self._invalidate()
 
     # ------------------------------------------------------------------ view range
     def visible_range(self) -> tuple[float, float]:
@@ -172,12 +188,30 @@ class TimelineView(QWidget):
         length = max(length, 1.0)
         start = min(max(start, 0.0), max(self.frame_count - length, 0.0))
         self._view = (start, length)
-        self.update()
+        self._invalidate()
 
     # ------------------------------------------------------------------ drawing
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Everything but the playhead is drawn once into a cached pixmap (the backdrop) and reused
+        until data, view, size or palette change, so moving the playhead costs a blit, not a redraw."""
+        ratio = self.devicePixelRatioF()
+        backdrop = self._backdrop
+        if backdrop is None or backdrop.size() != self.size() * ratio or backdrop.devicePixelRatio() != ratio:
+            backdrop = self._backdrop = self._draw_backdrop(ratio)
         p = QPainter(self)
-        p.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
+        p.drawPixmap(0, 0, backdrop)
+        if self.frame_count:
+            x = self.x_for_frame(self.current + 0.5)
+            p.setPen(QPen(QColor("#ff4d4d"), 2))
+            p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        p.end()
+
+    def _draw_backdrop(self, ratio: float) -> QPixmap:
+        pixmap = QPixmap(self.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(self.palette().color(QPalette.ColorRole.Base))
+        p = QPainter(pixmap)
+        p.setFont(self.font())
         if self.frame_count:
             self._paint_ruler(p)
             self._paint_thumbs(p)
@@ -186,10 +220,8 @@ class TimelineView(QWidget):
             self._paint_flags(p)
             self._paint_in_out(p)
             self._paint_markers(p)
-            x = self.x_for_frame(self.current + 0.5)
-            p.setPen(QPen(QColor("#ff4d4d"), 2))
-            p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         p.end()
+        return pixmap
 
     def _paint_ruler(self, p: QPainter) -> None:
         pal = self.palette()
@@ -376,7 +408,7 @@ class TimelineView(QWidget):
         else:
             start = min(max(boundary, 0), stop)
         self._segments[index] = (start, stop, label, enabled)
-        self.update()
+        self._invalidate()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta()
