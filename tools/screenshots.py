@@ -81,6 +81,7 @@ def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
     window.open_demo()
     wait_until(lambda: window.persona_name and window.document.frame_count == 100, 60, "the demo")
     wait_until(lambda: window.timeline._thumbs, 30, "thumbnails")
+    wait_until(lambda: window.viewer.has_processed, 60, "the demo persona's live preview")
     save("01-window-demo", window)
     window.open_path(gap_clip(media, Path(tempfile.mkdtemp()) / "face_gap.mp4"))
     wait_until(lambda: window.document.frame_count == 75 and window.timeline._thumbs, 30, "the gap clip")

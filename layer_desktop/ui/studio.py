@@ -52,6 +52,7 @@ class StudioActions:
         self._restore_frame: int | None = None
         self._render_target: str | None = None
         self._shown: DecodedFrame | None = None
+        self._no_processed_note = ""  # the status bar's "why there is no processed view", while shown
         self._applied: ProjectState | None = None
         self.overlays = FaceOverlays(self.tasks, self)
         d = self.document
@@ -281,11 +282,15 @@ class StudioActions:
         index, rgb = result
         if index == self.document.current:
             self.viewer.show_processed(rgb)
+        if self._no_processed_note and self.statusBar().currentMessage() == self._no_processed_note:
+            self.statusBar().clearMessage()  # "choose a persona…" no longer holds
+        self._no_processed_note = ""
 
     def _on_no_processed(self: MainWindow, why: str) -> None:
         self.viewer.show_processed(None)
         if self.viewer.mode != "source":
             self.statusBar().showMessage(why)
+            self._no_processed_note = why
 
     def _on_overlays(self: MainWindow, result: tuple[int, list[dict[str, Any]]]) -> None:
         index, faces = result

@@ -21,6 +21,8 @@ def test_the_demo_shows_the_persona_applied_live(qtbot: QtBot, tmp_path: Path) -
     qtbot.waitUntil(lambda: window.document.current == 12, timeout=10_000)
     qtbot.waitUntil(lambda: window.viewer.has_processed, timeout=60_000)
     assert window.processed.rendered is None  # nothing rendered: this came from POST /v1/preview
+    # a "why there is no processed view" shown while the demo loaded must not outlive it
+    assert "persona" not in window.statusBar().currentMessage()
     window.viewer.set_mode("difference")
     diff = image_array(window.viewer.displayed_image()).astype(np.float32).mean(axis=2)
     h, w = diff.shape
