@@ -97,7 +97,15 @@ def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
         save(f"02-viewer-{mode}", window.centralWidget())
     window.transport.overlays.setChecked(True)
     window.document.request_frame(10)
-    wait_until(lambda: window.document.current == 10 and window.viewer.overlays, 30, "face overlays")
+    wait_until(
+        lambda: (
+            window.document.current == 10
+            and window.viewer.overlays
+            and all(face["track"] is not None for face in window.viewer.overlays)
+        ),
+        120,
+        "face overlays with track ids",
+    )
     save("03-viewer-overlays", window.centralWidget())
     window.viewer.set_mode("side_by_side")
     window.transport.overlays.setChecked(False)

@@ -73,6 +73,7 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         self.review_panel = ReviewPanel()
         self.info_label = QLabel("No video open")
         self.engine_label = QLabel("Engine: off")
+        self.tracking_label = QLabel()  # face tracking progress, while overlays are on and it runs
         self.errors = ErrorReporter(self._on_error, self)
         self.errors.install()
         self._build()
@@ -113,6 +114,8 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
             self.dock_queue = self._dock("Queue", QueuePanel(self.queue), bottom)
             self.resizeDocks([self.dock_queue], [170], Qt.Orientation.Vertical)
         self.resizeDocks([self.dock_personas, self.dock_review], [250, 300], Qt.Orientation.Horizontal)
+        self.statusBar().addPermanentWidget(self.tracking_label)
+        self.tracking_label.hide()
         self.statusBar().addPermanentWidget(self.engine_label)
         self.statusBar().showMessage("Ready")
 
@@ -200,6 +203,7 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         self._save_layout()
         if self.queue is not None:
             self.queue.stop()
+        self.overlays.close()  # its tracking pass stops at the next frame: the shutdown waits for it
         self.tasks.shutdown()
         if self.engine_link is not None:
             self.engine_link.stop()

@@ -1,33 +1,83 @@
-"""Face overlays for the viewer: boxes, numbers and landmarks of the faces in the shown frame.
+"""Face overlays for the viewer: boxes, track ids and landmarks of the faces in the shown frame.
 
-Found on demand (only while overlays are on) by the same analyzer the transform job uses, on the
-task manager's heavy worker; newest request wins while scrubbing.
+While overlays are on, a background pass tracks the faces through the whole clip with the transform
+job's own face analysis (same detector, tracker and chunking as a default render), so the id drawn on a
+face is the one ``track:N`` picks in a segment's face choice. Each finished chunk of the pass is saved in
+the app's cache and used at once; the pass resumes where it stopped (turning overlays off stops it) and is
+not repeated for an unchanged file. A frame whose chunk is not tracked yet is detected on its own, shown
+without an id. Requests run on the task manager's heavy worker; the newest wins while scrubbing.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from layer_desktop.engine.faces.analyzer import FaceAnalyzer
+from layer_desktop.engine.faces.types import Face
+from layer_desktop.engine.media.reader import FrameReader
+from layer_desktop.engine.pipeline.analysis import AnalysisKey, analyse, chunk_file, load_chunk
+from layer_desktop.engine.pipeline.job import source_key
+from layer_desktop.engine.pipeline.spec import Output, TransformSpec
+from layer_desktop.paths import app_paths
 from layer_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 
+DETECTOR = TransformSpec.model_fields["detector"].default  # as a default render analyses the clip
+CHUNK_FRAMES = Output().chunk_frames
+CACHED_CHUNKS = 16  # chunks of tracked faces kept in memory for scrubbing
+
+
+def tracks_key(source: Path) -> AnalysisKey:
+    """What the tracks of ``source`` depend on: the file as it is now (path, size, modification time)."""
+    return AnalysisKey(source_key(str(source)), DETECTOR, CHUNK_FRAMES)
+
+
+def tracks_folder(key: AnalysisKey) -> Path:
+    return app_paths().cache_dir / "face-tracks" / key.source[:32]
+
 
 class FaceOverlays(QObject):
     ready = Signal(object)  # (frame index, list of {"bbox", "track", "landmarks"})
+    tracking = Signal(int, int)  # frames tracked, frames in the clip (emitted from the pass's thread)
 
     def __init__(self, tasks: TaskManager, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
         self.enabled = False
+        self.tracked = 0  # frames of the current source tracked so far
         self._analyzer: FaceAnalyzer | None = None
         self._wanted: tuple[int, np.ndarray] | None = None
         self._in_flight = False
+        self._source: Path | None = None
+        self._chunks: dict[tuple[str, int], list[list[Face]]] = {}  # the heavy worker's only
+        self._cancel = threading.Event()
+        self._pass_running = False
+
+    # ------------------------------------------------------------------ GUI thread
+    def set_source(self, path: Path | None) -> None:
+        """A new clip: the old pass stops, and a new one starts if overlays are on."""
+        self._stop_pass()
+        self._source, self.tracked = path, 0
+        if self.enabled:
+            self._start_pass()
+
+    def set_enabled(self, on: bool) -> None:
+        self.enabled = on
+        if on:
+            self._start_pass()
+        else:
+            self._stop_pass()
+
+    def close(self) -> None:
+        """Stop the pass (called before the task manager shuts down, which waits for it)."""
+        self._stop_pass()
 
     def request(self, index: int, rgb: np.ndarray) -> None:
         if not self.enabled:
@@ -42,20 +92,8 @@ class FaceOverlays(QObject):
             return
         self._in_flight = True
         index, rgb = wanted
-        self.tasks.run(lambda: (index, self._faces(rgb)), self._done, self._failed)
-
-    def _faces(self, rgb: np.ndarray) -> list[dict[str, Any]]:
-        if self._analyzer is None:
-            self._analyzer = FaceAnalyzer.default(detector_range="short")
-        faces = self._analyzer.detect(rgb)
-        return [
-            {
-                "bbox": tuple(float(v) for v in f.bbox),
-                "track": f.track_id if f.track_id is not None else i + 1,
-                "landmarks": None if f.landmarks is None else np.asarray(f.landmarks)[:, :2],
-            }
-            for i, f in enumerate(faces)
-        ]
+        source = self._source
+        self.tasks.run(lambda: (index, self._faces(source, index, rgb)), self._done, self._failed)
 
     def _done(self, result: tuple[int, list[dict[str, Any]]]) -> None:
         self._in_flight = False
@@ -66,3 +104,77 @@ class FaceOverlays(QObject):
         self._in_flight = False
         log.info("face overlays failed: %s", exc)
         self._next()
+
+    def _start_pass(self) -> None:
+        if self._source is None or self._pass_running:
+            return
+        source, cancel = self._source, threading.Event()
+        self._cancel, self._pass_running = cancel, True
+        self.tasks.run(
+            lambda: self._track(source, cancel), self._pass_done, self._pass_failed, background=True
+        )
+
+    def _stop_pass(self) -> None:
+        self._cancel.set()
+
+    def _pass_done(self, result: tuple[Path, int]) -> None:
+        self._pass_running = False
+        source, frames = result
+        if source == self._source:
+            self.tracked = frames
+        if self.enabled and self._source is not None and source != self._source:
+            self._start_pass()  # the clip changed while the old pass was finishing
+
+    def _pass_failed(self, exc: BaseException) -> None:
+        self._pass_running = False
+        if not self._cancel.is_set():
+            log.warning("face tracking stopped: %s", exc)  # overlays fall back to per-frame detection
+        elif self.enabled and self._source is not None:
+            self._start_pass()  # cancelled for a clip change: the new clip's pass
+
+    # ------------------------------------------------------------------ workers
+    def _track(self, source: Path, cancel: threading.Event) -> tuple[Path, int]:
+        """The whole clip's faces, tracked; chunk files appear as they are done (background worker)."""
+        key = tracks_key(source)
+
+        def progress(done: int, total: int) -> None:
+            if done == total or done % CHUNK_FRAMES == 0:
+                self.tracked = done
+                self.tracking.emit(done, total)
+
+        with FrameReader(source) as reader:
+            frames = analyse(reader, tracks_folder(key), key, progress=progress, cancel=cancel)
+        self.tracking.emit(len(frames), len(frames))
+        return source, len(frames)
+
+    def _faces(self, source: Path | None, index: int, rgb: np.ndarray) -> list[dict[str, Any]]:
+        tracked = self._tracked_faces(tracks_key(source), index) if source is not None else None
+        if tracked is not None:
+            return [face_row(f, f.track_id) for f in tracked]
+        if self._analyzer is None:
+            self._analyzer = FaceAnalyzer.default(detector_range=DETECTOR)
+        return [face_row(f, None) for f in self._analyzer.detect(rgb)]
+
+    def _tracked_faces(self, key: AnalysisKey, index: int) -> list[Face] | None:
+        chunk = index // key.chunk_frames
+        if (key.source, chunk) not in self._chunks:
+            path = chunk_file(tracks_folder(key), chunk)
+            if not path.is_file():
+                return None
+            start, _, frames = load_chunk(path)
+            if start != chunk * key.chunk_frames:
+                return None
+            if len(self._chunks) >= CACHED_CHUNKS:
+                self._chunks.pop(next(iter(self._chunks)))
+            self._chunks[(key.source, chunk)] = frames
+        frames = self._chunks[(key.source, chunk)]
+        offset = index - chunk * key.chunk_frames
+        return frames[offset] if offset < len(frames) else None
+
+
+def face_row(face: Face, track: int | None) -> dict[str, Any]:
+    return {
+        "bbox": tuple(float(v) for v in face.bbox),
+        "track": track,
+        "landmarks": None if face.landmarks is None else np.asarray(face.landmarks)[:, :2],
+    }

@@ -23,7 +23,7 @@ from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.errors import InputError, LayerError
 from layer_desktop.ui.drops import plan_drop
 from layer_desktop.ui.media_summary import media_summary
-from layer_desktop.ui.overlays import FaceOverlays
+from layer_desktop.ui.overlays import CHUNK_FRAMES, FaceOverlays
 from layer_desktop.ui.project import (
     ProjectState,
     load_project,
@@ -70,6 +70,7 @@ class StudioActions:
         self.processed.ready.connect(self._on_processed)
         self.processed.unavailable.connect(self._on_no_processed)
         self.overlays.ready.connect(self._on_overlays)
+        self.overlays.tracking.connect(self._on_tracking)
         self.viewer.mode_changed.connect(self._on_mode)
         self.transport.overlays.toggled.connect(self._on_overlays_toggled)
         self.project.changed.connect(self._on_project_changed)
@@ -259,6 +260,7 @@ class StudioActions:
         self._applied = None
         self._on_project_changed(self.project.state)
         self.processed.set_source(Path(info.path))
+        self.overlays.set_source(Path(info.path))
         self.review_panel.set_options(SwapOptions(), self.document.frame_count)
         self.info_label.setText(media_summary(info))
         self.statusBar().showMessage(f"Opened {Path(info.path).name}")
@@ -297,8 +299,16 @@ class StudioActions:
         if index == self.document.current:
             self.viewer.set_overlays(faces)
 
+    def _on_tracking(self: MainWindow, done: int, total: int) -> None:
+        self.tracking_label.setText(f"Tracking faces {100 * done // max(total, 1)}%")
+        self.tracking_label.setVisible(done < total and self.overlays.enabled)
+        shown = self._shown  # its chunk was just tracked: draw the ids
+        if shown is not None and (done - CHUNK_FRAMES <= shown.index < done or done >= total):
+            self.overlays.request(shown.index, shown.image)
+
     def _on_overlays_toggled(self: MainWindow, on: bool) -> None:
-        self.overlays.enabled = on
+        self.overlays.set_enabled(on)
+        self.tracking_label.setVisible(False)
         if on and self._shown is not None:
             self.overlays.request(self._shown.index, self._shown.image)
 

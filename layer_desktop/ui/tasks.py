@@ -1,7 +1,8 @@
 """Background work for the GUI: one task manager, results delivered to the GUI thread by signal.
 
-Two executors, as in Anki's taskman: a single worker for the heavy shared resource (decoder / GPU work)
-and a small pool for I/O. Workers never touch widgets or QPixmaps; they return plain data (numpy arrays,
+Executors as in Anki's taskman: a single worker for the heavy shared resource (decoder / GPU work), a
+small pool for I/O, and one background worker for long passes (face tracking over a whole clip) that must
+never hold up a scrub. Workers never touch widgets or QPixmaps; they return plain data (numpy arrays,
 QImage is not even needed) and the ``done`` / ``failed`` signals run the callbacks on the GUI thread.
 """
 
@@ -29,6 +30,7 @@ class TaskManager(QObject):
         super().__init__(parent)
         self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-heavy")
         self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="layer-io")
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-background")
         self._finished.connect(self._deliver)
         self._closed = False
 
@@ -39,13 +41,15 @@ class TaskManager(QObject):
         on_error: Callable[[BaseException], None],
         *,
         heavy: bool = True,
+        background: bool = False,
     ) -> Future[Any]:
-        """Run ``fn`` in the background; exactly one of the callbacks runs later on the GUI thread."""
+        """Run ``fn`` in the background; exactly one of the callbacks runs later on the GUI thread.
+        ``background``: a long pass on its own worker (it must watch a cancel flag: ``shutdown`` waits)."""
         if self._closed:  # the window is closing: a late callback asking for more work gets none
             future: Future[Any] = Future()
             future.cancel()
             return future
-        pool = self._heavy if heavy else self._io
+        pool = self._background if background else self._heavy if heavy else self._io
 
         def job() -> None:
             try:
@@ -73,5 +77,5 @@ class TaskManager(QObject):
         """Stop accepting work and wait for running tasks (queued ones are cancelled); results still
         in flight are dropped, and ``run`` afterwards does nothing."""
         self._closed = True
-        for pool in (self._heavy, self._io):
+        for pool in (self._heavy, self._io, self._background):
             pool.shutdown(wait=True, cancel_futures=True)
