@@ -300,13 +300,20 @@ class ViewerView(QWidget):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(box)
-        if face.get("track") is not None:
-            painter.drawText(box.topLeft() + QPointF(2, -4), f"#{face['track']}")
         landmarks = face.get("landmarks")
         if landmarks is not None and len(landmarks):
             painter.setPen(QPen(LANDMARK_COLOUR, 3))
             for x, y in np.asarray(landmarks, dtype=float).reshape(-1, 2):
                 painter.drawPoint(QPointF(origin.x() + x * scale, origin.y() + y * scale))
+        if face.get("track") is not None:  # a tag over the box's corner, on top of the landmarks
+            text = f"track {face['track']}"  # the id a segment's face choice "track:N" names
+            size = painter.fontMetrics().size(0, text)
+            tag = QRectF(box.left(), box.top() - size.height() - 2, size.width() + 8, size.height() + 2)
+            if tag.top() < 0:
+                tag.moveTop(box.top())
+            painter.fillRect(tag, BOX_COLOUR)
+            painter.setPen(QColor("#000000"))
+            painter.drawText(tag, int(Qt.AlignmentFlag.AlignCenter), text)
 
     # ---------------------------------------------------------------- mouse
     def _wipe_at(self, x: float) -> None:
