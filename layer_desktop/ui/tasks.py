@@ -9,6 +9,9 @@ QImage is not even needed) and the ``done`` / ``failed`` signals run the callbac
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -16,6 +19,21 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
+
+
+BACKGROUND_NICENESS = 5  # the background worker's priority below the GUI thread's (Linux)
+
+
+def yield_to_the_gui() -> None:
+    """Lower the calling thread's CPU priority (Linux keeps one per thread; threads it starts, such as an
+    ONNX Runtime pool, inherit it), so a long pass never makes the GUI thread wait for a core."""
+    if sys.platform != "linux":
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICENESS)
+    except OSError as exc:
+        log.info("background worker keeps its priority: %s", exc)
 
 
 class TaskManager(QObject):
@@ -30,7 +48,9 @@ class TaskManager(QObject):
         super().__init__(parent)
         self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-heavy")
         self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="layer-io")
-        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer-background")
+        self._background = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="layer-background", initializer=yield_to_the_gui
+        )
         self._finished.connect(self._deliver)
         self._closed = False
 

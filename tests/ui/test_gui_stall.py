@@ -1,6 +1,7 @@
 """How long the GUI thread stalls while the user scrubs and the local engine renders: a 5 ms watchdog
-timer on the GUI thread records the longest gap between its ticks. The number is written to
-tests/_artifacts/gui_stall.json and reported (the brief keeps timing thresholds out of tests)."""
+timer on the GUI thread records the longest gap between its ticks. The numbers are written to
+tests/_artifacts/gui_stall.json (gui_stall_overlays.json with face overlays on) and reported (the
+brief keeps timing thresholds out of tests)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
@@ -71,7 +73,12 @@ class Watchdog:
         }
 
 
-def test_gui_thread_stalls_while_scrubbing_during_a_render(qtbot: QtBot, tmp_path: Path) -> None:
+@pytest.mark.parametrize("overlays", [False, True], ids=["plain", "face-overlays"])
+def test_gui_thread_stalls_while_scrubbing_during_a_render(
+    qtbot: QtBot, tmp_path: Path, overlays: bool
+) -> None:
+    """With ``overlays`` the face boxes are on too: per-frame detection and the tracking pass run as
+    well, in the app's own process."""
     window = MainWindow(engine=True, engine_home=EngineHome(tmp_path / "engine"))
     qtbot.addWidget(window)
     window.show()
@@ -96,6 +103,7 @@ def test_gui_thread_stalls_while_scrubbing_during_a_render(qtbot: QtBot, tmp_pat
     scrubber = QTimer()
     scrubber.setInterval(15)
     scrubber.timeout.connect(scrub)
+    window.transport.overlays.setChecked(overlays)
     window.render_current()
     qtbot.waitUntil(lambda: any(j.info.state == "running" for j in queue.jobs.values()), timeout=30_000)
     dog.start()
@@ -105,7 +113,8 @@ def test_gui_thread_stalls_while_scrubbing_during_a_render(qtbot: QtBot, tmp_pat
     dog.stop()
     ARTIFACTS.mkdir(exist_ok=True)
     result = {**dog.report(), "frames_shown": len(shown)}
-    (ARTIFACTS / "gui_stall.json").write_text(json.dumps(result, indent=1))
+    name = "gui_stall_overlays.json" if overlays else "gui_stall.json"
+    (ARTIFACTS / name).write_text(json.dumps(result, indent=1))
     logging.getLogger(__name__).warning("GUI thread, scrubbing during a render: %s", result)
     assert len(dog.gaps) > 50 and len(shown) > 10  # the watchdog and the scrubbing both really ran
     window.close()

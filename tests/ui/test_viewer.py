@@ -9,7 +9,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from layer_desktop.ui.widgets.viewer import BOX_COLOUR, ViewerView
+from layer_desktop.ui.widgets.viewer import BOX_COLOUR, LANDMARK_COLOUR, ViewerView
 
 
 def _array(image: QImage) -> np.ndarray:
@@ -143,6 +143,12 @@ def test_overlays_draw_a_box_only_when_visible(viewer: ViewerView) -> None:
     landmarks = np.array([[60.0, 40.0], [90.0, 40.0]])
     viewer.set_overlays([{"bbox": (40, 20, 110, 80), "track": 3, "landmarks": landmarks}])
     assert viewer.overlays_visible and _box_pixels(viewer) > 100
+    grab, rect = _array(viewer.grab().toImage()), viewer.image_rect()
+    scale = rect.height() / 90
+    for x, y in landmarks:  # a dot on each landmark, where the image has it
+        dot = grab[round(rect.top() + y * scale), round(rect.left() + x * scale)]
+        assert tuple(dot) == (LANDMARK_COLOUR.red(), LANDMARK_COLOUR.green(), LANDMARK_COLOUR.blue())
+    assert tuple(grab[round(rect.top() + 60 * scale), round(rect.left() + 75 * scale)]) == (60, 60, 60)
     viewer.set_overlays_visible(False)
     assert _box_pixels(viewer) == 0
 

@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from layer_desktop.ui.widgets.images import to_qimage
@@ -88,6 +88,7 @@ class ViewerView(QWidget):
         self._drag: tuple[QPointF, QPointF] | None = None  # (press position, pan at press)
         self._wiping = False
         self.overlays: list[dict[str, Any]] = []
+        self._landmarks: list[QPolygonF] = []  # per face, built when the overlays are set
         self.overlays_visible = True
 
         self.caption = QLabel("")
@@ -136,6 +137,7 @@ class ViewerView(QWidget):
         """Faces to draw: ``bbox`` (x0, y0, x1, y1 in image pixels), optional ``track`` and
         ``landmarks`` (N×2)."""
         self.overlays = list(faces)
+        self._landmarks = [landmark_points(face.get("landmarks")) for face in self.overlays]
         self.update()
 
     def set_overlays_visible(self, visible: bool) -> None:
@@ -288,23 +290,27 @@ class ViewerView(QWidget):
         box_pen.setCosmetic(True)
         for dx in offsets:
             origin = QPointF(rect.left() + dx, rect.top())
-            for face in self.overlays:
-                self._paint_face(painter, face, origin, scale, box_pen)
+            for face, points in zip(self.overlays, self._landmarks, strict=True):
+                self._paint_face(painter, face, points, origin, scale, box_pen)
 
     @staticmethod
     def _paint_face(
-        painter: QPainter, face: dict[str, Any], origin: QPointF, scale: float, pen: QPen
+        painter: QPainter, face: dict[str, Any], points: QPolygonF, origin: QPointF, scale: float, pen: QPen
     ) -> None:
         x0, y0, x1, y1 = (float(v) for v in face["bbox"])
         box = QRectF(origin.x() + x0 * scale, origin.y() + y0 * scale, (x1 - x0) * scale, (y1 - y0) * scale)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(box)
-        landmarks = face.get("landmarks")
-        if landmarks is not None and len(landmarks):
-            painter.setPen(QPen(LANDMARK_COLOUR, 3))
-            for x, y in np.asarray(landmarks, dtype=float).reshape(-1, 2):
-                painter.drawPoint(QPointF(origin.x() + x * scale, origin.y() + y * scale))
+        if not points.isEmpty():  # one call for all of them, in image pixels (hundreds per face)
+            painter.save()
+            painter.translate(origin)
+            painter.scale(scale, scale)
+            dots = QPen(LANDMARK_COLOUR, 3)
+            dots.setCosmetic(True)
+            painter.setPen(dots)
+            painter.drawPoints(points)
+            painter.restore()
         if face.get("track") is not None:  # a tag over the box's corner, on top of the landmarks
             text = f"track {face['track']}"  # the id a segment's face choice "track:N" names
             size = painter.fontMetrics().size(0, text)
@@ -350,3 +356,10 @@ class ViewerView(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.mode_label.move(8, 8)
+
+
+def landmark_points(landmarks: Any) -> QPolygonF:
+    """A face's landmarks (N×2 image pixels, or None) as one polygon, built once per overlay update."""
+    if landmarks is None or not len(landmarks):
+        return QPolygonF()
+    return QPolygonF([QPointF(float(x), float(y)) for x, y in np.asarray(landmarks, float).reshape(-1, 2)])
