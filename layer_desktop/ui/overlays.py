@@ -11,6 +11,8 @@ without an id. Requests run on the task manager's heavy worker; the newest wins 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 DETECTOR = TransformSpec.model_fields["detector"].default  # as a default render analyses the clip
 CHUNK_FRAMES = Output().chunk_frames
 CACHED_CHUNKS = 16  # chunks of tracked faces kept in memory for scrubbing
+KEPT_CLIPS = 8  # clips whose tracks stay in the cache
 
 
 def tracks_key(source: Path) -> AnalysisKey:
@@ -41,6 +44,15 @@ def tracks_key(source: Path) -> AnalysisKey:
 
 def tracks_folder(key: AnalysisKey) -> Path:
     return app_paths().cache_dir / "face-tracks" / key.source[:32]
+
+
+def prune_tracks(keep: int = KEPT_CLIPS) -> None:
+    """Keep the tracks of the ``keep`` clips used last (landmarks take ~6 KB a face a frame: 84 MB for
+    ten minutes of one face); older ones are deleted and are tracked again if that clip comes back."""
+    root = app_paths().cache_dir / "face-tracks"
+    folders = sorted(root.glob("*/"), key=lambda f: f.stat().st_mtime, reverse=True) if root.is_dir() else []
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class FaceOverlays(QObject):
@@ -136,6 +148,10 @@ class FaceOverlays(QObject):
     def _track(self, source: Path, cancel: threading.Event) -> tuple[Path, int]:
         """The whole clip's faces, tracked; chunk files appear as they are done (background worker)."""
         key = tracks_key(source)
+        folder = tracks_folder(key)
+        if folder.is_dir():
+            os.utime(folder)  # used now: the last to be pruned
+        prune_tracks()
 
         def progress(done: int, total: int) -> None:
             if done == total or done % CHUNK_FRAMES == 0:
@@ -143,7 +159,7 @@ class FaceOverlays(QObject):
                 self.tracking.emit(done, total)
 
         with FrameReader(source) as reader:
-            frames = analyse(reader, tracks_folder(key), key, progress=progress, cancel=cancel)
+            frames = analyse(reader, folder, key, progress=progress, cancel=cancel)
         self.tracking.emit(len(frames), len(frames))
         return source, len(frames)
 

@@ -4,6 +4,7 @@ its own, without an id."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from pytestqt.qtbot import QtBot
 
 from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.engine.pipeline.analysis import analyse, chunk_file
-from layer_desktop.ui.overlays import FaceOverlays, tracks_folder, tracks_key
+from layer_desktop.paths import app_paths
+from layer_desktop.ui.overlays import FaceOverlays, prune_tracks, tracks_folder, tracks_key
 from layer_desktop.ui.tasks import TaskManager
 
 
@@ -81,3 +83,14 @@ def test_turning_overlays_off_stops_the_pass_and_on_resumes_it(
         overlays.set_enabled(True)
     assert overlays.tracked == 100 and chunk_file(folder, 1).is_file()
     assert chunk_file(folder, 0).stat().st_mtime_ns == stamp  # resumed: the first chunk was not redone
+
+
+def test_the_cache_keeps_the_tracks_of_the_clips_used_last() -> None:
+    root = app_paths().cache_dir / "face-tracks"
+    for age, name in enumerate(["newest", "middle", "oldest"]):
+        (root / name).mkdir(parents=True)
+        (root / name / "faces_00000.npz").write_bytes(b"x")
+        stamp = 1_700_000_000 - age * 1000
+        os.utime(root / name, (stamp, stamp))
+    prune_tracks(keep=2)
+    assert sorted(p.name for p in root.iterdir()) == ["middle", "newest"]
