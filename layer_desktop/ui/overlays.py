@@ -68,6 +68,7 @@ class FaceOverlays(QObject):
         self._wanted: tuple[int, np.ndarray] | None = None
         self._in_flight = False
         self._source: Path | None = None
+        self._key: AnalysisKey | None = None  # the tracks' cache key of the source, made when it is set
         self._chunks: dict[tuple[str, int], list[list[Face]]] = {}  # the heavy worker's only
         self._cancel = threading.Event()
         self._pass_running = False
@@ -76,7 +77,12 @@ class FaceOverlays(QObject):
     def set_source(self, path: Path | None) -> None:
         """A new clip: the old pass stops, and a new one starts if overlays are on."""
         self._stop_pass()
-        self._source, self.tracked = path, 0
+        self._source, self._key, self.tracked = path, None, 0
+        if path is not None:
+            try:
+                self._key = tracks_key(path)
+            except OSError as exc:  # gone already: overlays detect frame by frame
+                log.info("no face tracks for %s: %s", path, exc)
         if self.enabled:
             self._start_pass()
 
@@ -104,8 +110,8 @@ class FaceOverlays(QObject):
             return
         self._in_flight = True
         index, rgb = wanted
-        source = self._source
-        self.tasks.run(lambda: (index, self._faces(source, index, rgb)), self._done, self._failed)
+        key = self._key
+        self.tasks.run(lambda: (index, self._faces(key, index, rgb)), self._done, self._failed)
 
     def _done(self, result: tuple[int, list[dict[str, Any]]]) -> None:
         self._in_flight = False
@@ -118,53 +124,50 @@ class FaceOverlays(QObject):
         self._next()
 
     def _start_pass(self) -> None:
-        if self._source is None or self._pass_running:
+        if self._source is None or self._key is None or self._pass_running:
             return
-        source, cancel = self._source, threading.Event()
+        source, key, cancel = self._source, self._key, threading.Event()
         self._cancel, self._pass_running = cancel, True
         self.tasks.run(
-            lambda: self._track(source, cancel), self._pass_done, self._pass_failed, background=True
+            lambda: self._track(source, key, cancel),
+            lambda _frames: self._pass_ended(source, cancel, None),
+            lambda exc: self._pass_ended(source, cancel, exc),
+            background=True,
         )
 
     def _stop_pass(self) -> None:
         self._cancel.set()
 
-    def _pass_done(self, result: tuple[Path, int]) -> None:
+    def _pass_ended(self, source: Path, cancel: threading.Event, error: BaseException | None) -> None:
+        """A pass finished or stopped: a new one starts when overlays are on and it was stopped, or the
+        clip changed meanwhile (a pass that failed on its own is not retried)."""
         self._pass_running = False
-        source, frames = result
-        if source == self._source:
-            self.tracked = frames
-        if self.enabled and self._source is not None and source != self._source:
-            self._start_pass()  # the clip changed while the old pass was finishing
-
-    def _pass_failed(self, exc: BaseException) -> None:
-        self._pass_running = False
-        if not self._cancel.is_set():
-            log.warning("face tracking stopped: %s", exc)  # overlays fall back to per-frame detection
-        elif self.enabled and self._source is not None:
-            self._start_pass()  # cancelled for a clip change: the new clip's pass
+        if error is not None and not cancel.is_set():
+            log.warning("face tracking stopped: %s", error)  # overlays fall back to per-frame detection
+        elif self.enabled and (source != self._source or cancel.is_set()):
+            self._start_pass()
 
     # ------------------------------------------------------------------ workers
-    def _track(self, source: Path, cancel: threading.Event) -> tuple[Path, int]:
+    def _track(self, source: Path, key: AnalysisKey, cancel: threading.Event) -> int:
         """The whole clip's faces, tracked; chunk files appear as they are done (background worker)."""
-        key = tracks_key(source)
         folder = tracks_folder(key)
         if folder.is_dir():
             os.utime(folder)  # used now: the last to be pruned
         prune_tracks()
 
         def progress(done: int, total: int) -> None:
-            if done == total or done % CHUNK_FRAMES == 0:
+            if done < total and done % CHUNK_FRAMES == 0:  # the end is reported below, once
                 self.tracked = done
                 self.tracking.emit(done, total)
 
         with FrameReader(source) as reader:
             frames = analyse(reader, folder, key, progress=progress, cancel=cancel)
+        self.tracked = len(frames)
         self.tracking.emit(len(frames), len(frames))
-        return source, len(frames)
+        return len(frames)
 
-    def _faces(self, source: Path | None, index: int, rgb: np.ndarray) -> list[dict[str, Any]]:
-        tracked = self._tracked_faces(tracks_key(source), index) if source is not None else None
+    def _faces(self, key: AnalysisKey | None, index: int, rgb: np.ndarray) -> list[dict[str, Any]]:
+        tracked = self._tracked_faces(key, index) if key is not None else None
         if tracked is not None:
             return [face_row(f, f.track_id) for f in tracked]
         if self._analyzer is None:
