@@ -355,3 +355,34 @@ class IntegrityError(PublishError):
     default_hint = (
         "The stored object differs from your file (size or sha256): publish again with overwrite allowed."
     )
+
+
+# ------------------------------------------------------------------------------------------ output place
+# (appended: the checks made before any work, see engine/media/preflight.py)
+
+
+class OutputPlaceError(InputError):
+    """The output cannot be written where asked: folder missing or read-only, a folder named, the input."""
+
+    default_hint = "Choose another output file (-o) in a folder you can write to."
+
+
+class OutputInUseError(OutputPlaceError):
+    """Another running job or command is writing the same output."""
+
+    default_hint = "Wait for the other job to finish (or stop it), or choose another output file."
+
+
+class DiskFullError(EngineError):
+    """Not enough free space for the chunks or the output (found before the work, or during it)."""
+
+    default_hint = "Free disk space, or choose an output (-o) on another disk."
+
+
+class ConsentWithdrawnError(ConsentRequiredError):
+    """A persona a job uses was deleted (or its consent record changed) while the job ran."""
+
+    default_hint = (
+        "The job stopped and its partial output was removed. Create the persona again with a consent "
+        "record, then run the job again."
+    )

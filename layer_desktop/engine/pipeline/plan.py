@@ -20,7 +20,7 @@ from layer_desktop.engine.faces import select_by_point
 from layer_desktop.engine.faces.types import Face
 from layer_desktop.engine.pipeline.analysis import FrameFaces
 from layer_desktop.engine.pipeline.spec import TransformSpec, parse_face
-from layer_desktop.errors import NoFaceError
+from layer_desktop.errors import FrameOutOfRangeError, NoFaceError
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,9 @@ def choose_tracks(spec: TransformSpec, frames: FrameFaces) -> set[int]:
         return {wanted}
     if kind == "point":
         x, y, frame = args
-        index = min(int(frame), len(frames) - 1)
+        index = int(frame)
+        if index >= len(frames):  # checked when the job starts; a plan made elsewhere checks it too
+            raise FrameOutOfRangeError(f"The face point names frame {index}; the video has {len(frames)}.")
         hit = select_by_point(frames[index], x, y)
         if hit is None or hit.track_id is None:
             raise NoFaceError(f"No face is under the point {x:g},{y:g} in frame {index}.")
