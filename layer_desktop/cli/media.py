@@ -69,11 +69,11 @@ def _probe_table(info: MediaInfo) -> Table:
 
 def thumbs_cmd(
     file: Annotated[Path, typer.Argument(help="Video file.")],
-    n: Annotated[int, typer.Option("-n", help="How many thumbnails.")] = 20,
+    n: Annotated[int, typer.Option("-n", help="How many thumbnails.", min=1, max=10_000)] = 20,
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the PNG files.")] = Path(
         "thumbs"
     ),
-    height: Annotated[int, typer.Option(help="Thumbnail height in pixels.")] = 90,
+    height: Annotated[int, typer.Option(help="Thumbnail height in pixels.", min=8, max=4096)] = 90,
     exact: Annotated[bool, typer.Option(help="Exact frames instead of the nearest keyframes.")] = False,
 ) -> None:
     """Write N evenly spaced thumbnails of FILE as PNG files (a timeline strip)."""

@@ -4,12 +4,14 @@ operation, with requests that fit the schema and requests that do not, against a
 
 The engine holds one real persona, one linked clip, a finished job and an upload in progress; part of the
 generated requests are steered onto those, so fuzzed previews, jobs, re-renders and uploads reach past
-the "not found" answers into the code behind them. Runs are derandomized: the same examples every run.
+the "not found" answers into the code behind them. Runs are derandomized (the same examples every run)
+unless ``LAYER_FUZZ_SEED`` asks for other ones.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ import hypothesis.strategies as st
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from schemathesis import GenerationMode
 from schemathesis.schemas import BaseSchema
 
@@ -34,6 +36,9 @@ from tests.conftest import SHARED_MEDIA
 
 pytestmark = pytest.mark.slow
 
+# LAYER_FUZZ_SEED=N draws other examples (a soak: run it in a loop with N = 1, 2, 3, …); unset, the
+# examples are the same every run
+FUZZ_SEED = int(os.environ["LAYER_FUZZ_SEED"]) if os.environ.get("LAYER_FUZZ_SEED") else None
 EXAMPLES = 40  # per operation and generation mode (fewer where there are fewer distinct requests)
 CLIP_FRAMES, CLIP_SIDE = 12, 256  # small, so the jobs the fuzzer starts finish in about a second
 TERMINAL = ("done", "failed", "cancelled")
@@ -223,10 +228,11 @@ def test_operation_never_answers_with_a_server_error(
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
-        derandomize=True,
+        derandomize=FUZZ_SEED is None,
         database=None,
         suppress_health_check=list(HealthCheck),
     )
+    @seed(FUZZ_SEED or 0)
     @given(case=operation.as_strategy(generation_mode=mode), how=st.sampled_from(get_args(Steering)))
     def fuzz(case: schemathesis.Case, how: Steering) -> None:
         steer(case, fuzzed.known, how)
