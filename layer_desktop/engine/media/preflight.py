@@ -107,7 +107,7 @@ def check_place(output: Path, inputs: tuple[Path, ...]) -> None:
         ) from None
 
 
-def check_space(needs: dict[Path, int], free_space: FreeSpace = disk_free) -> None:
+def check_space(needs: dict[Path, int], free_space: FreeSpace | None = None) -> None:
     """Raise ``DiskFullError`` when a folder's file system has less free space than asked of it. Folders
     on one file system add up (``needs`` maps an existing folder to the bytes written there)."""
     by_device: dict[int, tuple[Path, int]] = {}
@@ -116,7 +116,7 @@ def check_space(needs: dict[Path, int], free_space: FreeSpace = disk_free) -> No
         first, total = by_device.get(dev, (folder, 0))
         by_device[dev] = (first, total + size + SLACK)
     for folder, wanted in by_device.values():
-        free = free_space(folder)
+        free = (free_space or disk_free)(folder)
         if free < wanted:
             raise DiskFullError(
                 f"Not enough free space on the disk holding {folder}: about {wanted / 1e6:,.0f} MB "
@@ -141,7 +141,7 @@ def check_output(
     *,
     crf: int,
     other_inputs: tuple[Path, ...] = (),
-    free_space: FreeSpace = disk_free,
+    free_space: FreeSpace | None = None,
 ) -> None:
     """Every check on where a render writes, before it starts. Raises ``OutputPlaceError`` or
     ``DiskFullError`` with what to do."""
