@@ -180,7 +180,8 @@ Steering = Literal["as generated", "known ids", "deep"]
 def steer(case: schemathesis.Case, known: Known, how: Steering) -> None:
     """Point ``case`` at what exists on the engine: its ids, media, persona and allowed root ("known
     ids"), and (``deep``) a frame inside the clip, an automatic face choice, any absolute path to link —
-    keeping every other generated value."""
+    keeping every other generated value; deep previews use the offline swap backend, since a model
+    backend answers 409 on an engine without its model file."""
     if how == "as generated":
         return
     ids = {"media_id": known.media, "upload_id": known.upload, "job_id": known.job}
@@ -198,6 +199,8 @@ def steer_body(path: str, body: dict[str, Any], known: Known, *, deep: bool) -> 
         body.update(media=known.media, persona=known.persona)
         if deep and isinstance(frame, int):
             body.update(frame=frame % CLIP_FRAMES, face="auto")
+            if isinstance(swap := body.get("swap"), dict):  # backends this engine has (no model files)
+                swap.update(backend="landmark", enhancer="none")
     elif path == "/v1/jobs" and isinstance(spec := body.get("spec"), dict):
         spec.update(source=f"media:{known.media}", persona=known.persona, audio="source")
         spec.pop("segments", None)  # their personas are random names: 404 before anything runs
