@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from layer_desktop import __version__
 from layer_desktop.engine.server import api_jobs, api_media, api_system, limits
 from layer_desktop.engine.server.service import EngineService
+from layer_desktop.engine.server.timeouts import BodyReadTimeout
 from layer_desktop.errors import (
     EngineRequestError,
     InputError,
@@ -48,6 +49,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
     app.state.service = service
     expected = f"Bearer {token}".encode()
     app.add_middleware(_StreamedBodyCap)  # added first, so it runs inside the token check below
+    app.add_middleware(BodyReadTimeout)  # a stalled body: 408, not a worker held for ever
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -166,7 +166,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
             # nothing the fuzzer sent broke the engine, nor any job it started
             assert http.call("GET", "/v1/health").status_code == 200
             infos = http.call("GET", "/v1/jobs").json()
-            assert [j for j in infos if "Internal error" in (j["error"] or "")] == []
+            internal = [j["error"] for j in infos if "Internal error" in (j["error"] or "")]
+            assert internal == [], internal
         finally:
             for job in http.call("GET", "/v1/jobs").json():  # drops the queued ones, stops the running one
                 http.call("POST", f"/v1/jobs/{job['job_id']}/cancel")
