@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import traceback
@@ -39,6 +40,14 @@ def run_cli(app: typer.Typer, argv: list[str] | None) -> int:
     except typer.Abort:
         console.print("Aborted.")
         return 130
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return _unexpected(exc)
+        console.print(f"[bold red]Error:[/] The disk is full ({exc.filename or exc.strerror}).")
+        console.print(
+            "[yellow]What to do:[/] Free disk space and run the command again (finished work is kept)."
+        )
+        return 2
     except KeyboardInterrupt:
         console.print("Interrupted: finished work is kept; run the same command again to resume.")
         return 130

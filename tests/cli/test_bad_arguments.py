@@ -104,6 +104,7 @@ BAD: list[tuple[str, list[str]]] = [
     ("voice profile", ["Nobody"]),
     ("voice convert", [MISSING, "-p", "Nobody", "-o", "{tmp}/o.wav"]),
     ("voice convert", [CLIP, "-p", "Nobody", "-o", "{tmp}/o.wav", "--backend", "bogus"]),
+    ("voice convert", [CLIP, "-p", "Nobody", "-o", CLIP]),  # over its own input
     ("voice set-key", ["--bogus"]),
     ("engine status", []),
     ("engine status", ["--engine", "gopher://x"]),
@@ -145,3 +146,31 @@ def test_bad_arguments_exit_2_with_a_message_and_no_traceback(
     assert code == 2, text
     assert "Error" in text or "Missing" in text or "Invalid" in text or "No such" in text, text
     assert len(text.strip()) > 20, text
+
+
+def test_a_full_disk_and_an_unexpected_error_print_no_traceback(
+    capsys: pytest.CaptureFixture[str], layer_home: Path
+) -> None:
+    import errno
+
+    import typer
+
+    from layer_desktop.cli.common import run_cli
+
+    broken = typer.Typer()
+
+    @broken.command()
+    def fill(kind: str) -> None:
+        if kind == "full":
+            raise OSError(errno.ENOSPC, "No space left on device", "/cache/renders/chunk_0001.nut")
+        raise RuntimeError("a bug of ours")
+
+    assert run_cli(broken, ["full"]) == 2
+    text = " ".join(capsys.readouterr().err.split())
+    assert "The disk is full" in text and "Free disk space" in text and "Traceback" not in text
+    assert run_cli(broken, ["bug"]) == 1
+    text = " ".join(capsys.readouterr().err.split())
+    assert "Unexpected error: RuntimeError: a bug of ours" in text and "Traceback" not in text
+    log = layer_home / "logs" / "cli-errors.log"  # the traceback goes there, owner-only
+    assert "RuntimeError: a bug of ours" in log.read_text() and "Traceback" in log.read_text()
+    assert log.stat().st_mode & 0o077 == 0
