@@ -69,3 +69,29 @@ def output_name_problem(value: str) -> str | None:
     if len(name.encode("utf-8", "surrogateescape")) > OUTPUT_NAME_MAX:
         return f"the output file name is longer than {OUTPUT_NAME_MAX} bytes"
     return None
+
+
+def unencodable_text(data: object) -> str | None:
+    """The first string inside ``data`` (dicts, lists, tuples walked) that UTF-8 cannot encode — a lone
+    surrogate, which JSON can carry (``"\\ud800"``) but SQLite, file names and OpenCV's text drawing
+    cannot (OpenCV crashes the process on one) — or None."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return data
+        return None
+    if isinstance(data, dict):
+        data = [*data.keys(), *data.values()]
+    if isinstance(data, list | tuple):
+        for item in data:
+            if (bad := unencodable_text(item)) is not None:
+                return bad
+    return None
+
+
+def refuse_unencodable(data: object) -> object:
+    """A pydantic ``mode="before"`` check: ``ValueError`` when ``data`` holds a lone surrogate."""
+    if unencodable_text(data) is not None:
+        raise ValueError("text holds a lone surrogate (not valid Unicode)")
+    return data

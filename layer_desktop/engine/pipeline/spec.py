@@ -21,6 +21,7 @@ from layer_desktop.engine.media.domain import (
     OUTPUT_PATH_MAX,
     Preset,
     output_name_problem,
+    refuse_unencodable,
 )
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.errors import InputError
@@ -63,8 +64,8 @@ class Disclosure(BaseModel):
     def _readable_mark(self) -> Disclosure:
         if self.visible_mark and not self.text.strip():
             raise ValueError("the visible mark needs a text (or turn the mark off explicitly)")
-        if any(ord(c) < 32 for c in self.text):
-            raise ValueError("the mark's text holds control characters")
+        if not all(c.isprintable() for c in self.text):  # OpenCV draws it (and crashes on a surrogate)
+            raise ValueError("the mark's text holds control characters or invalid Unicode")
         return self
 
 
@@ -131,6 +132,11 @@ class TransformSpec(BaseModel):
     disclosure: Disclosure = Disclosure()
     audio: str = "source"
     voice: Voice = Voice()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        return refuse_unencodable(data)
 
     @field_validator("face")
     @classmethod
