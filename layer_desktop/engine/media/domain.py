@@ -8,9 +8,7 @@ A value outside these never reaches ``avcodec_open2``: pydantic refuses it at th
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, get_args
-
-from pydantic import Field
+from typing import Literal, get_args
 
 from layer_desktop.errors import InputError
 
@@ -26,8 +24,6 @@ CRF_RANGE: dict[str, tuple[int, int]] = {"h264": (0, 51), "hevc": (0, 51)}
 CRF_MIN, CRF_MAX = 0, 51
 # a chunk is one closed GOP held by the encoder: 10 000 frames is ~3 min at 60 fps
 CHUNK_FRAMES_MIN, CHUNK_FRAMES_MAX = 1, 10_000
-Crf = Annotated[int, Field(ge=CRF_MIN, le=CRF_MAX)]
-ChunkFrames = Annotated[int, Field(ge=CHUNK_FRAMES_MIN, le=CHUNK_FRAMES_MAX)]
 OUTPUT_PATH_MAX = 1024  # characters of a whole output path in a spec
 OUTPUT_NAME_MAX = 255  # bytes of its last component (every common file system's limit)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -43,15 +39,6 @@ def check_output_settings(codec: str, crf: int, preset: str) -> None:
     if not low <= crf <= high:
         raise InputError(
             f"CRF {crf} is outside {low}-{high} for {codec}.", hint="Lower is better; 18 is good."
-        )
-
-
-def check_chunk_frames(chunk_frames: int) -> None:
-    """Raise ``InputError`` when ``chunk_frames`` is outside its bounds."""
-    if not CHUNK_FRAMES_MIN <= chunk_frames <= CHUNK_FRAMES_MAX:
-        raise InputError(
-            f"--chunk-frames {chunk_frames} is outside {CHUNK_FRAMES_MIN}-{CHUNK_FRAMES_MAX}.",
-            hint="Use 60 (the default) unless you have a reason.",
         )
 
 

@@ -34,6 +34,7 @@ NVENC_PRESETS = {
     "slow": "p6",
     "slower": "p7",
     "veryslow": "p7",
+    "placebo": "p7",
 }
 
 

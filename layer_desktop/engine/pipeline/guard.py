@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from layer_desktop.engine.media.preflight import check_output, disk_errors, hold_output
-from layer_desktop.engine.pipeline.spec import TransformSpec
+from layer_desktop.engine.pipeline.spec import TransformSpec, parse_face
 from layer_desktop.errors import FrameOutOfRangeError
 from layer_desktop.settings import write_atomic
 
@@ -34,8 +34,6 @@ def guarded_output(spec: TransformSpec, work_dir: Path) -> Iterator[None]:
 
 def check_face_frame(spec: TransformSpec, frame_count: int) -> None:
     """Raise ``FrameOutOfRangeError`` when ``face: X,Y@F`` names a frame past the clip's end."""
-    from layer_desktop.engine.pipeline.spec import parse_face
-
     kind, args = parse_face(spec.face)
     if kind == "point" and int(args[2]) >= frame_count:
         raise FrameOutOfRangeError(
