@@ -100,6 +100,9 @@ def _runs(present: NDArray[np.bool_]) -> list[tuple[int, int]]:
     return runs
 
 
+IDENTITY_SIGMA = 0.125
+
+
 def smooth_runs(
     points: NDArray[np.float32], present: NDArray[np.bool_], sigma: NDArray[np.float64]
 ) -> NDArray[np.float32]:
@@ -109,7 +112,9 @@ def smooth_runs(
     for a, b in _runs(present):
         run = points[a:b].astype(np.float64)
         for s in np.unique(sigma[a:b]):
-            if s <= 0 or b - a < 2:
+            # below 1/8 frame scipy's kernel is the single tap [1] (radius int(4σ + 0.5) = 0): nothing to
+            # smooth, and a sigma as tiny as 1e-300 makes scipy divide by zero
+            if s < IDENTITY_SIGMA or b - a < 2:
                 continue
             smoothed = gaussian_filter1d(run, float(s), axis=0, mode="nearest")
             pick = sigma[a:b] == s

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from layer_desktop.engine.media.domain import PRESETS
 from layer_desktop.engine.media.encode import OutputSettings, add_video_stream
 from layer_desktop.engine.pipeline import TransformSpec
+from layer_desktop.engine.pipeline.plan import smooth_runs
 from layer_desktop.engine.pipeline.spec import parse_face
 from layer_desktop.errors import EncodeError, InputError
 
@@ -77,3 +79,14 @@ def test_an_encoder_that_refuses_to_open_names_the_setting(tmp_path: Path) -> No
         )  # fmt: skip
     text = info.value.message
     assert "preset 'veryfast'" in text and "CRF 23" in text and "pixel format rgb24" in text
+
+
+@pytest.mark.parametrize("sigma", [5e-324, 1e-300, 1e-9, 0.1])
+def test_a_vanishing_smoothing_leaves_the_landmarks_as_they_are(sigma: float) -> None:
+    # the fuzz found smoothing=1e-300 (valid: ≥ 0) crashing scipy with a division by zero
+    rng = np.random.default_rng(7)
+    points = rng.uniform(0, 100, (12, 5, 2)).astype(np.float32)
+    present = np.ones(12, dtype=bool)
+    out = smooth_runs(points, present, np.full(12, sigma))
+    assert np.array_equal(out, points)
+    assert not np.array_equal(smooth_runs(points, present, np.full(12, 1.5)), points)
