@@ -107,11 +107,11 @@ def check_place(output: Path, inputs: tuple[Path, ...]) -> None:
         ) from None
 
 
-def check_space(needs: dict[Path, int], free_space: FreeSpace | None = None) -> None:
-    """Raise ``DiskFullError`` when a folder's file system has less free space than asked of it. Folders
-    on one file system add up (``needs`` maps an existing folder to the bytes written there)."""
+def check_space(needs: list[tuple[Path, int]], free_space: FreeSpace | None = None) -> None:
+    """Raise ``DiskFullError`` when a folder's file system has less free space than asked of it. Needs
+    on one file system add up (``needs``: an existing folder and the bytes written there)."""
     by_device: dict[int, tuple[Path, int]] = {}
-    for folder, size in needs.items():
+    for folder, size in needs:
         dev = folder.stat().st_dev
         first, total = by_device.get(dev, (folder, 0))
         by_device[dev] = (first, total + size + SLACK)
@@ -147,7 +147,7 @@ def check_output(
     ``DiskFullError`` with what to do."""
     check_place(output, (source, *other_inputs))
     size = estimate_size(source, crf) if source.is_file() else Estimate(0, 0)
-    check_space({existing_parent(work_dir): size.chunks, output.parent: size.output}, free_space)
+    check_space([(existing_parent(work_dir), size.chunks), (output.parent, size.output)], free_space)
 
 
 def lock_path(output: Path) -> Path:
