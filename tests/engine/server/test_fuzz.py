@@ -181,8 +181,9 @@ Steering = Literal["as generated", "known ids", "deep"]
 def steer(case: schemathesis.Case, known: Known, how: Steering) -> None:
     """Point ``case`` at what exists on the engine: its ids, media, persona and allowed root ("known
     ids"), and (``deep``) a frame inside the clip, an automatic face choice, any absolute path to link —
-    keeping every other generated value; deep previews use the offline swap backend, since a model
-    backend answers 409 on an engine without its model file."""
+    keeping every other generated value; deep previews use the offline swap backend (a model backend
+    answers 409 on an engine without its model file) and a thumbnail big enough to hold a face; deep
+    jobs a plain output name and a non-empty mark (the schema cannot say those rules)."""
     if how == "as generated":
         return
     ids = {"media_id": known.media, "upload_id": known.upload, "job_id": known.job}
@@ -198,18 +199,28 @@ def steer_body(path: str, body: dict[str, Any], known: Known, *, deep: bool) -> 
     frame, first, last = body.get("frame"), body.get("first"), body.get("last")
     if path == "/v1/preview":
         body.update(media=known.media, persona=known.persona)
-        if deep and isinstance(frame, int):
-            body.update(frame=frame % CLIP_FRAMES, face="auto")
+        if deep and isinstance(frame, int | float):  # JSON integers may come as 4874.0
+            body.update(frame=int(frame) % CLIP_FRAMES, face="auto")
             if isinstance(swap := body.get("swap"), dict):  # backends this engine has (no model files)
                 swap.update(backend="landmark", enhancer="none")
+            if isinstance(side := body.get("max_side"), int) and 0 < side < 128:
+                body["max_side"] = 128  # a thumbnail too small to find a face in answers 400
     elif path == "/v1/jobs" and isinstance(spec := body.get("spec"), dict):
         spec.update(source=f"media:{known.media}", persona=known.persona, audio="source")
         spec.pop("segments", None)  # their personas are random names: 404 before anything runs
-        if deep:
-            spec["face"] = "auto"
+        if deep:  # a plain output name and a readable mark: random ones are refused (422) by design
+            spec.update(face="auto", output="out.mp4")
+            if isinstance(mark := spec.get("disclosure"), dict) and not str(mark.get("text", "x")).strip():
+                mark["text"] = "AI-generated"
     elif path == "/v1/media/link" and isinstance(text := body.get("path"), str):
         body["path"] = f"/{text}" if deep else f"{known.root}/{text}"  # absolute: past the first check
-    elif path.endswith("/rerender") and deep and isinstance(first, int) and isinstance(last, int):
+    elif (
+        path.endswith("/rerender")
+        and deep
+        and isinstance(first, int | float)
+        and isinstance(last, int | float)
+    ):
+        first, last = int(first), int(last)
         body.update(first=first % CLIP_FRAMES, last=max(first, last) % CLIP_FRAMES)
         body["last"] = max(body["first"], body["last"])
 
