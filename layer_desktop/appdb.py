@@ -8,6 +8,7 @@ its own row in ``schema_versions`` and its own list of migrations.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -58,9 +59,10 @@ def _owner_only(path: Path) -> None:
     file's permissions, so they follow."""
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     for name in (path.name, path.name + "-wal", path.name + "-shm"):
-        file = path.with_name(name)
-        if file.exists() and file.stat().st_mode & 0o077:
-            file.chmod(0o600)
+        # another connection may remove its WAL files at any moment (the last one to close does)
+        with contextlib.suppress(FileNotFoundError):
+            if path.with_name(name).stat().st_mode & 0o077:
+                path.with_name(name).chmod(0o600)
 
 
 def _enable_wal(conn: sqlite3.Connection, path: Path) -> None:
