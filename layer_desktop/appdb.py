@@ -8,7 +8,9 @@ its own row in ``schema_versions`` and its own list of migrations.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -35,6 +37,7 @@ def open_database(
     ``component``'s tables up to schema ``len(migrations)``. Raises ``error`` when they were written by
     a newer version."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _owner_only(path)
     conn = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=check_same_thread
     )
@@ -48,6 +51,18 @@ def open_database(
         conn.close()
         raise
     return conn
+
+
+def _owner_only(path: Path) -> None:
+    """Create the database file 0600 (or tighten an older, looser one): it holds consent records,
+    embeddings, signed links and upload resume URLs. SQLite gives its -wal and -shm files the main
+    file's permissions, so they follow."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        # another connection may remove its WAL files at any moment (the last one to close does)
+        with contextlib.suppress(FileNotFoundError):
+            if path.with_name(name).stat().st_mode & 0o077:
+                path.with_name(name).chmod(0o600)
 
 
 def _enable_wal(conn: sqlite3.Connection, path: Path) -> None:

@@ -14,11 +14,14 @@ thing concerned) and its ``hint`` says what to do. Built-in types are mixed in s
     │   │   ├── NoVideoStreamError           the step needs pictures and the file has none
     │   │   ├── NoAudioStreamError           the step needs sound and the file has none
     │   │   └── FrameOutOfRangeError (IndexError)
+    │   ├── OutputPlaceError                 the output's place: folder missing/read-only, a folder, the input
+    │   │   └── OutputInUseError             another job holds the output (its pid named)
     │   ├── ImageError                       a still picture (faces, thumbnails)
     │   │   ├── NoFaceError                  no face found where one is needed
     │   │   └── MultipleFacesError           several faces and no choice made
     │   └── PersonaError                     a persona or persona bundle
     │       ├── ConsentRequiredError         no consent record
+    │       │   └── ConsentWithdrawnError    a persona deleted (or its consent changed) while a job used it
     │       ├── PersonaNotFoundError (KeyError)
     │       └── BundleError                  a .layerpersona file is tampered, truncated or not one
     ├── ConfigError                          settings or environment
@@ -27,6 +30,7 @@ thing concerned) and its ``hint`` says what to do. Built-in types are mixed in s
     ├── EngineError (RuntimeError)           the engine failed doing work it accepted
     │   ├── EncodeError                      the encoder could not be opened or failed
     │   ├── RenderStateError                 a render's work folder or manifest cannot be used
+    │   ├── DiskFullError                    not enough disk for the chunks or the output
     │   ├── EngineUnavailableError           the engine service cannot be reached (not started, crashed)
     │   ├── EngineAuthError                  the engine refused the token (401)
     │   ├── EngineRequestError               the engine refused a request (forbidden path, bad upload, …)
@@ -354,4 +358,35 @@ class PublishCancelled(PublishError):
 class IntegrityError(PublishError):
     default_hint = (
         "The stored object differs from your file (size or sha256): publish again with overwrite allowed."
+    )
+
+
+# ------------------------------------------------------------------------------------------ output place
+# (appended: the checks made before any work, see engine/media/preflight.py)
+
+
+class OutputPlaceError(InputError):
+    """The output cannot be written where asked: folder missing or read-only, a folder named, the input."""
+
+    default_hint = "Choose another output file (-o) in a folder you can write to."
+
+
+class OutputInUseError(OutputPlaceError):
+    """Another running job or command is writing the same output."""
+
+    default_hint = "Wait for the other job to finish (or stop it), or choose another output file."
+
+
+class DiskFullError(EngineError):
+    """Not enough free space for the chunks or the output (found before the work, or during it)."""
+
+    default_hint = "Free disk space, or choose an output (-o) on another disk."
+
+
+class ConsentWithdrawnError(ConsentRequiredError):
+    """A persona a job uses was deleted (or its consent record changed) while the job ran."""
+
+    default_hint = (
+        "The job stopped and its partial output was removed. Create the persona again with a consent "
+        "record, then run the job again."
     )

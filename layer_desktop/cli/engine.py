@@ -18,6 +18,8 @@ from rich.table import Table
 
 from layer_desktop.cli.common import out, progress_bar
 from layer_desktop.engine.client import Endpoint, EngineClient
+from layer_desktop.engine.download_name import download_target
+from layer_desktop.engine.media.preflight import check_place
 from layer_desktop.engine.pipeline import TransformReport, TransformSpec
 from layer_desktop.engine.server.home import TOKEN_ENV, EngineHome
 from layer_desktop.engine.server.schemas import JobEvent, JobInfo
@@ -75,6 +77,7 @@ def report_of(info: JobInfo, output: Path) -> TransformReport:
 
 def run_remote(url: str, spec: TransformSpec) -> TransformReport:
     """Submit ``spec`` to the engine at ``url``, follow it, download the result to ``spec.output``."""
+    check_place(Path(spec.output), (Path(spec.source),))
     with connect(url) as client:
         job = client.submit_transform(spec)
         out.print(f"job {job.job_id} submitted to {url}")
@@ -85,10 +88,14 @@ def run_remote(url: str, spec: TransformSpec) -> TransformReport:
 
 def rerender_remote(url: str, job_id: str, first: int, last: int, changes: dict[str, str],
                     output: Path | None) -> TransformReport:  # fmt: skip
+    if output is not None:
+        check_place(output, ())
     with connect(url) as client:
         job = client.rerender(job_id, first, last, changes)
         info = follow(client, job, f"Re-rendering frames {first}-{last}")
-        target = output or Path(info.output_name)
+        # never a path the engine chose: its name only as a suggestion, inside the current folder
+        target = output or download_target(Path.cwd(), info.output_name, "layer-result.mp4")
+        check_place(target, ())
         client.download(job_id, target)
     return report_of(info, target)
 

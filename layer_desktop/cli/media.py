@@ -11,11 +11,20 @@ import typer
 from rich.table import Table
 
 from layer_desktop.cli.common import out, progress_bar
+from layer_desktop.engine.media.domain import CHUNK_FRAMES_MAX, CHUNK_FRAMES_MIN, CRF_MAX, CRF_MIN, Preset
 from layer_desktop.engine.media.encode import Codec, OutputSettings
 from layer_desktop.engine.media.pipeline import Passthrough
+from layer_desktop.engine.media.preflight import check_output, disk_errors, hold_output
 from layer_desktop.engine.media.probe import MediaInfo, probe
-from layer_desktop.engine.media.render import RenderReport, RenderSpec, render, rerender_range
+from layer_desktop.engine.media.render import (
+    RenderReport,
+    RenderSpec,
+    default_work_dir,
+    render,
+    rerender_range,
+)
 from layer_desktop.engine.media.thumbs import thumbnail_strip
+from layer_desktop.engine.pipeline.spec import Output
 from layer_desktop.errors import InputError
 
 
@@ -60,11 +69,11 @@ def _probe_table(info: MediaInfo) -> Table:
 
 def thumbs_cmd(
     file: Annotated[Path, typer.Argument(help="Video file.")],
-    n: Annotated[int, typer.Option("-n", help="How many thumbnails.")] = 20,
+    n: Annotated[int, typer.Option("-n", help="How many thumbnails.", min=1, max=10_000)] = 20,
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the PNG files.")] = Path(
         "thumbs"
     ),
-    height: Annotated[int, typer.Option(help="Thumbnail height in pixels.")] = 90,
+    height: Annotated[int, typer.Option(help="Thumbnail height in pixels.", min=8, max=4096)] = 90,
     exact: Annotated[bool, typer.Option(help="Exact frames instead of the nearest keyframes.")] = False,
 ) -> None:
     """Write N evenly spaced thumbnails of FILE as PNG files (a timeline strip)."""
@@ -78,21 +87,25 @@ def thumbs_cmd(
     out.print(f"{len(strip)} thumbnails written to {output}")
 
 
-def _settings(codec: str, crf: int, preset: str, hardware: bool) -> OutputSettings:
-    if codec not in ("h264", "hevc"):
-        raise InputError(f"Unknown codec '{codec}'.", hint="Use h264 or hevc.")
-    c: Codec = "h264" if codec == "h264" else "hevc"
-    return OutputSettings(codec=c, crf=crf, preset=preset, hardware=hardware)
+def _settings(codec: Codec, crf: int, preset: Preset, hardware: bool) -> OutputSettings:
+    # the same domains as the engine API's Output model (one definition: engine.media.domain)
+    Output.model_validate({"codec": codec, "crf": crf, "preset": preset})
+    return OutputSettings(codec=codec, crf=crf, preset=preset, hardware=hardware)
 
 
 def render_cmd(
     source: Annotated[Path, typer.Argument(help="Source video.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output MP4.")],
     passthrough: Annotated[bool, typer.Option("--passthrough", help="Identity processing step.")] = False,
-    chunk_frames: Annotated[int, typer.Option(help="Frames per chunk (each a closed GOP).")] = 60,
-    codec: Annotated[str, typer.Option(help="h264 or hevc.")] = "h264",
-    crf: Annotated[int, typer.Option(help="Quality: lower is better (0-51).")] = 18,
-    preset: Annotated[str, typer.Option(help="Encoder speed preset.")] = "medium",
+    chunk_frames: Annotated[
+        int,
+        typer.Option(
+            help="Frames per chunk (each a closed GOP).", min=CHUNK_FRAMES_MIN, max=CHUNK_FRAMES_MAX
+        ),
+    ] = 60,
+    codec: Annotated[Codec, typer.Option(help="h264 or hevc.")] = "h264",
+    crf: Annotated[int, typer.Option(help="Quality: lower is better (0-51).", min=CRF_MIN, max=CRF_MAX)] = 18,
+    preset: Annotated[Preset, typer.Option(help="Encoder speed preset.")] = "medium",
     hardware: Annotated[bool, typer.Option(help="Use NVENC when it is available.")] = True,
     audio: Annotated[str, typer.Option(help="'source', 'none', or a replacement audio file.")] = "source",
     work_dir: Annotated[Path | None, typer.Option(help="Folder for chunks and the manifest.")] = None,
@@ -111,16 +124,21 @@ def render_cmd(
             hint="Add --passthrough (the persona transform job arrives with the face-swap stage).",
         )
     spec = RenderSpec(str(source), str(output), _settings(codec, crf, preset, hardware), chunk_frames, audio)
+    wd = work_dir or default_work_dir(spec)
+    extra = () if audio in ("source", "none") else (Path(audio),)
+    check_output(source, output, wd, crf=crf, other_inputs=extra)  # before any work
+    with hold_output(output), disk_errors(wd):
+        report = _render(spec, source, wd, frames)
+    _print_report(report)
+
+
+def _render(spec: RenderSpec, source: Path, wd: Path, frames: str | None) -> RenderReport:
     if frames is not None:
         first, last = frame_range(frames)
         with progress_bar(f"Re-rendering frames {first}-{last}", None) as (bar, task):
-            report = rerender_range(
-                spec, first, last, Passthrough(), work_dir=work_dir, progress=_updater(bar, task)
-            )
-    else:
-        with progress_bar(f"Rendering {source.name}", None) as (bar, task):
-            report = render(spec, Passthrough(), work_dir=work_dir, progress=_updater(bar, task))
-    _print_report(report)
+            return rerender_range(spec, first, last, Passthrough(), work_dir=wd, progress=_updater(bar, task))
+    with progress_bar(f"Rendering {source.name}", None) as (bar, task):
+        return render(spec, Passthrough(), work_dir=wd, progress=_updater(bar, task))
 
 
 def frame_range(frames: str) -> tuple[int, int]:

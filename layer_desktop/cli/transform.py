@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -12,6 +12,7 @@ from rich.table import Table
 from layer_desktop.cli.common import out, progress_bar
 from layer_desktop.cli.engine import EngineOption, remote_records, rerender_remote, run_remote
 from layer_desktop.cli.media import frame_range
+from layer_desktop.engine.media.domain import CHUNK_FRAMES_MAX, CHUNK_FRAMES_MIN, CRF_MAX, CRF_MIN, Preset
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.pipeline import (
     Disclosure,
@@ -27,6 +28,7 @@ from layer_desktop.engine.pipeline.job import Progress
 from layer_desktop.engine.pipeline.records import FrameRecord
 from layer_desktop.engine.pipeline.spec import FACE_FORMS, parse_face
 from layer_desktop.engine.swap import SwapOptions
+from layer_desktop.engine.swap.options import SwapBackendName
 from layer_desktop.errors import InputError
 from layer_desktop.paths import app_paths
 
@@ -61,30 +63,36 @@ def transform(
     persona: Annotated[str, typer.Option("--persona", help="Persona name or id.")],
     video: Annotated[Path, typer.Option("--video", help="Source video.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output MP4.")],
-    backend: Annotated[str, typer.Option(help="Swap backend: landmark (offline) or inswapper.")] = "landmark",
+    backend: Annotated[
+        SwapBackendName, typer.Option(help="Swap backend: landmark (offline) or inswapper.")
+    ] = "landmark",
     face: Annotated[str, typer.Option(help=f"Which face: {FACE_FORMS}.")] = "auto",
     detector: Annotated[
-        str, typer.Option(help="short (faces near the camera) or full (small faces).")
+        Literal["short", "full"], typer.Option(help="short (faces near the camera) or full (small faces).")
     ] = "short",
-    crf: Annotated[int, typer.Option(help="Quality: lower is better (0-51).")] = 18,
-    preset: Annotated[str, typer.Option(help="Encoder speed preset.")] = "medium",
-    chunk_frames: Annotated[int, typer.Option(help="Frames per chunk (each a closed GOP).")] = 60,
+    crf: Annotated[int, typer.Option(help="Quality: lower is better (0-51).", min=CRF_MIN, max=CRF_MAX)] = 18,
+    preset: Annotated[Preset, typer.Option(help="Encoder speed preset.")] = "medium",
+    chunk_frames: Annotated[
+        int,
+        typer.Option(
+            help="Frames per chunk (each a closed GOP).", min=CHUNK_FRAMES_MIN, max=CHUNK_FRAMES_MAX
+        ),
+    ] = 60,
     no_mark: Annotated[
         bool,
         typer.Option("--no-visible-mark", help="Leave out the visible 'AI-generated' mark (metadata stays)."),
     ] = False,
-    voice: Annotated[str, typer.Option(help="Voice conversion: off, world (offline) or elevenlabs.")] = "off",
-    loudness: Annotated[float, typer.Option(help="Loudness target of the converted voice, LUFS.")] = -16.0,
+    voice: Annotated[
+        Literal["off", "world", "elevenlabs"],
+        typer.Option(help="Voice conversion: off, world (offline) or elevenlabs."),
+    ] = "off",
+    loudness: Annotated[
+        float, typer.Option(help="Loudness target of the converted voice, LUFS.", min=-40.0, max=-5.0)
+    ] = -16.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     engine: EngineOption = None,
 ) -> None:
     """Apply PERSONA's face to VIDEO (resumable: run the same command again after a crash)."""
-    if backend not in ("landmark", "inswapper"):
-        raise InputError(f"Unknown backend '{backend}'.", hint="Use landmark or inswapper.")
-    if voice not in ("off", "world", "elevenlabs"):
-        raise InputError(f"Unknown voice backend '{voice}'.", hint="Use off, world or elevenlabs.")
-    if detector not in ("short", "full"):
-        raise InputError(f"Unknown detector '{detector}'.", hint="Use short or full.")
     parse_face(face)  # a clear error before anything runs
     spec = TransformSpec.model_validate(
         {

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from layer_desktop.cli.common import console, out, progress_bar
 from layer_desktop.engine.media.audio import extract_audio
+from layer_desktop.engine.media.preflight import check_place
 from layer_desktop.engine.media.probe import probe
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.voice import (
@@ -73,6 +74,7 @@ def convert_cmd(
     """Speak IN's speech in the persona's voice; the output has exactly IN's length."""
     if backend not in ("world", "elevenlabs"):
         raise typer.BadParameter("use world or elevenlabs", param_hint="--backend")
+    check_place(output, (source,))  # never over the input, a folder, or a folder that is not there
     info = probe(source)
     if info.audio is None:
         raise NoAudioStreamError(f"{source} has no audio track to convert.", path=source)

@@ -15,6 +15,7 @@ import av
 import av.container
 from av.video.codeccontext import VideoCodecContext
 
+from layer_desktop.engine.media.domain import check_output_settings
 from layer_desktop.errors import EncodeError
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ NVENC_PRESETS = {
     "slow": "p6",
     "slower": "p7",
     "veryslow": "p7",
+    "placebo": "p7",
 }
 
 
@@ -46,6 +48,9 @@ class OutputSettings:
     pix_fmt: str = "yuv420p"
     hardware: bool = True  # try NVENC first
     threads: int = 0  # 0 = the encoder decides
+
+    def __post_init__(self) -> None:
+        check_output_settings(self.codec, self.crf, self.preset)
 
 
 @dataclass(frozen=True)
@@ -148,4 +153,18 @@ def add_video_stream(
             cc.color_primaries, cc.color_trc = colour.primaries, colour.transfer
     except (av.error.FFmpegError, ValueError) as exc:
         raise EncodeError(f"The {encoder} encoder cannot be set up for {width}×{height}: {exc}") from exc
+    _open_encoder(stream, encoder, settings)
     return stream
+
+
+def _open_encoder(stream: av.VideoStream, encoder: str, settings: OutputSettings) -> None:
+    """Open the encoder now (not at the first frame, deep in the encode thread), so that a setting it
+    refuses is an ``EncodeError`` naming the settings."""
+    try:
+        stream.codec_context.open()
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise EncodeError(
+            f"The {encoder} encoder refused codec {settings.codec}, preset '{settings.preset}', "
+            f"CRF {settings.crf}, pixel format {settings.pix_fmt}: {exc}",
+            hint="Choose another preset or CRF (or --no-hardware).",
+        ) from exc

@@ -9,7 +9,6 @@ is a no-op otherwise, so importing the same file twice never duplicates a person
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from layer_desktop.engine.personas.media_store import SHA256_RE
+from layer_desktop.engine.personas.bundle_members import check_directory, check_media, stage_members
 from layer_desktop.engine.personas.records import Persona, now_iso, persona_from_dict, persona_to_dict
 from layer_desktop.engine.personas.store import PersonaStore
-from layer_desktop.errors import BundleError, PersonaNotFoundError
+from layer_desktop.errors import BundleError, PersonaError, PersonaNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,6 @@ FORMAT = "layerpersona"
 FORMAT_VERSION = 1
 SUFFIX = ".layerpersona"
 MAX_MANIFEST_BYTES = 16 << 20
-MAX_MEMBER_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -80,21 +78,28 @@ def export_persona(store: PersonaStore, ref: str, out: Path) -> Path:
 def import_persona(store: PersonaStore, bundle: Path) -> ImportResult:
     """Add the persona in ``bundle`` to the library (see the module docstring for re-imports).
 
-    Raises ``BundleError`` (naming the file) when it is not a bundle, truncated, or a member was changed,
-    and ``PersonaError`` when another persona already has its name.
+    All or nothing: the zip's directory is checked against the caps, every media member is streamed to
+    a staging folder, hashed and decoded (photos as pictures, voice samples as sound) before anything
+    is stored. Raises ``BundleError`` (naming the file) when it is not a bundle, truncated, too large,
+    a member was changed or is not what it claims, and ``PersonaError`` when another persona already
+    has its name.
     """
-    try:
-        with zipfile.ZipFile(bundle) as zf:
-            manifest = _read_manifest(zf, bundle)
-            persona = persona_from_dict(manifest["persona"])
-            blobs = _read_members(zf, bundle, manifest["files"], persona.media_hashes())
-    except BundleError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, ValueError) as exc:
-        raise BundleError(
-            f"{bundle} is not a readable .layerpersona file (damaged or cut short: {exc}).", path=bundle
-        ) from exc
-    return _store(store, persona, blobs)
+    store.media.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".bundle-", dir=store.media.root) as tmp:
+        try:
+            with zipfile.ZipFile(bundle) as zf:
+                check_directory(zf, bundle)
+                manifest = _read_manifest(zf, bundle)
+                persona = persona_from_dict(manifest["persona"])
+                staged = stage_members(zf, bundle, manifest["files"], persona.media_hashes(), Path(tmp))
+        except BundleError:
+            raise
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, ValueError) as exc:
+            raise BundleError(
+                f"{bundle} is not a readable .layerpersona file (damaged or cut short: {exc}).", path=bundle
+            ) from exc
+        check_media(persona, staged, bundle)
+        return _store(store, persona, staged)
 
 
 def _read_manifest(zf: zipfile.ZipFile, bundle: Path) -> dict[str, Any]:
@@ -115,37 +120,7 @@ def _read_manifest(zf: zipfile.ZipFile, bundle: Path) -> dict[str, Any]:
     return doc
 
 
-def _read_members(
-    zf: zipfile.ZipFile, bundle: Path, files: dict[str, Any], needed: set[str]
-) -> dict[str, bytes]:
-    """Every media member, verified against its hash and declared size."""
-    missing = needed - set(files)
-    if missing:
-        raise BundleError(f"{bundle}: the manifest does not list media {sorted(missing)[0]}.", path=bundle)
-    blobs: dict[str, bytes] = {}
-    for sha in needed:
-        if not SHA256_RE.match(sha) or files[sha].get("sha256") != sha:
-            raise BundleError(f"{bundle}: the manifest has an invalid media entry {sha!r}.", path=bundle)
-        size = int(files[sha]["size"])
-        if not 0 <= size <= MAX_MEMBER_BYTES:
-            raise BundleError(f"{bundle}: media {sha} declares an impossible size.", path=bundle)
-        with zf.open(f"media/{sha}") as member:  # a name we built, never one read from the zip
-            data = member.read(size + 1)
-        if len(data) != size or _sha256(data) != sha:
-            raise BundleError(
-                f"{bundle}: the member media/{sha} was changed or damaged "
-                "(its content does not match its sha256).",
-                path=bundle,
-            )
-        blobs[sha] = data
-    return blobs
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _store(store: PersonaStore, persona: Persona, blobs: dict[str, bytes]) -> ImportResult:
+def _store(store: PersonaStore, persona: Persona, staged: dict[str, Path]) -> ImportResult:
     try:
         existing: Persona | None = store.get(persona.id)
     except PersonaNotFoundError:
@@ -153,8 +128,13 @@ def _store(store: PersonaStore, persona: Persona, blobs: dict[str, bytes]) -> Im
     if existing is not None and existing.id == persona.id and existing.updated_at >= persona.updated_at:
         log.info("persona %s is already in the library and not older; import skipped", persona.id)
         return ImportResult(existing, "unchanged")
-    for data in blobs.values():
-        store.media.put_bytes(data)
+    if existing is None and store.exists(persona.name):  # refused before any media is stored
+        raise PersonaError(
+            f"A persona named {persona.name!r} already exists.",
+            hint="Rename or delete it (`layer persona delete`), then import again.",
+        )
+    for path in staged.values():
+        store.media.put_file(path)
     if existing is not None and existing.id == persona.id:
         store.replace(persona)
         return ImportResult(store.get(persona.id), "updated")

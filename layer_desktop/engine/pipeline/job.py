@@ -27,7 +27,9 @@ from layer_desktop.engine.media.render import RenderReport, RenderSpec, render, 
 from layer_desktop.engine.models import ModelStore
 from layer_desktop.engine.personas import Persona, PersonaStore
 from layer_desktop.engine.pipeline.analysis import AnalysisKey, analyse
+from layer_desktop.engine.pipeline.consent import ConsentWatch
 from layer_desktop.engine.pipeline.disclosure import metadata
+from layer_desktop.engine.pipeline.guard import check_face_frame, guarded_output, spec_restored_on_failure
 from layer_desktop.engine.pipeline.plan import FramePlan, make_plan
 from layer_desktop.engine.pipeline.processor import TransformProcessor
 from layer_desktop.engine.pipeline.records import FrameRecord, RecordBook, load_records
@@ -195,6 +197,7 @@ def _prepare(
             stages.persona(seg.persona)
     started = time.perf_counter()
     with FrameReader(spec.source) as reader:
+        check_face_frame(spec, reader.frame_count)
         report = (lambda d, t: progress("analyse", d, t)) if progress else None
         frames = analyse(reader, folder / "analysis", analysis_key(spec), progress=report, cancel=cancel)
         rotation = reader.rotation
@@ -206,8 +209,12 @@ def _prepare(
     return stages, proc, book, analysis_seconds
 
 
-def _chunk_hook(book: RecordBook, on_records: RecordsDone | None) -> Callable[[ChunkRecord], None]:
+def _chunk_hook(
+    book: RecordBook, on_records: RecordsDone | None, watch: ConsentWatch | None = None
+) -> Callable[[ChunkRecord], None]:
     def done(c: ChunkRecord) -> None:
+        if watch is not None:
+            watch.check()  # consent at every chunk: a withdrawn one stops the job before it counts
         rows = book.chunk_done(c.index, c.start, c.stop)
         if on_records is not None:
             on_records(rows)
@@ -249,8 +256,19 @@ def run_transform(
     Raises ``PersonaNotFoundError``, ``NoFaceError``, ``MediaError`` subclasses, ``ModelNotFoundError``
     for a missing model backend file, ``EncodeError``, and ``RenderCancelled`` when ``cancel`` is set
     (finished work is kept)."""
-    store = store or PersonaStore()
     folder = folder or jobs_dir() / job_id_for(spec.output)
+    store = store or PersonaStore()
+    folder.mkdir(parents=True, exist_ok=True)  # the app's own job folder (an engine's output lives in it)
+    with guarded_output(spec, folder):
+        watch = ConsentWatch(store, spec, folder.name)
+        with watch.stops_job(folder, Path(spec.output)):
+            return _transform(spec, store, models, progress, cancel, folder, on_records, watch)
+
+
+def _transform(
+    spec: TransformSpec, store: PersonaStore, models: ModelStore | None, progress: Progress | None,
+    cancel: threading.Event | None, folder: Path, on_records: RecordsDone | None, watch: ConsentWatch,
+) -> TransformReport:  # fmt: skip
     job_id = folder.name
     folder.mkdir(parents=True, exist_ok=True)
     _discard_stale_render(folder, spec)
@@ -261,8 +279,9 @@ def run_transform(
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = render(
         rspec, proc, work_dir=folder / "render", progress=report, cancel=cancel,
-        on_chunk=_chunk_hook(book, on_records),
+        on_chunk=_chunk_hook(book, on_records, watch),
     )  # fmt: skip
+    watch.check()  # withdrawn between the last chunk and the join
     return _report(job_id, folder, spec, result, analysis_s)
 
 
@@ -295,15 +314,21 @@ def rerender_job(
             f"Job {job.job_id} has no finished render to splice into.", hint="Run it first."
         )
     spec = job.spec.with_segment(first, last, changes) if changes else job.spec
-    write_atomic(job.folder / "spec.json", spec.model_dump_json(indent=1).encode())
-    stages, proc, book, analysis_s = _prepare(spec, job.folder, store or PersonaStore(), models, None, cancel)
-    rspec = _render_spec(spec, job.job_id, stages, converted_audio(spec, job.folder, stages))
-    report = (lambda d, t: progress("render", d, t)) if progress else None
-    result = rerender_range(
-        rspec, first, last, proc, work_dir=job.folder / "render", progress=report, cancel=cancel,
-        on_chunk=_chunk_hook(book, on_records),
-    )  # fmt: skip
-    return _report(job.job_id, job.folder, spec, result, analysis_s)
+    store = store or PersonaStore()
+    # everything is checked before spec.json is touched: a refused change leaves the job as it was
+    watch = ConsentWatch(store, spec, job.job_id)
+    with guarded_output(spec, job.folder), watch.stops_job(job.folder, Path(spec.output)):
+        stages, proc, book, analysis_s = _prepare(spec, job.folder, store, models, None, cancel)
+        with spec_restored_on_failure(job.folder / "spec.json"):
+            write_atomic(job.folder / "spec.json", spec.model_dump_json(indent=1).encode())
+            rspec = _render_spec(spec, job.job_id, stages, converted_audio(spec, job.folder, stages))
+            report = (lambda d, t: progress("render", d, t)) if progress else None
+            result = rerender_range(
+                rspec, first, last, proc, work_dir=job.folder / "render", progress=report, cancel=cancel,
+                on_chunk=_chunk_hook(book, on_records, watch),
+            )  # fmt: skip
+            watch.check()
+        return _report(job.job_id, job.folder, spec, result, analysis_s)
 
 
 def review(ref: str | Path) -> list[FrameRecord]:

@@ -20,7 +20,7 @@ from layer_desktop.engine.faces import select_by_point
 from layer_desktop.engine.faces.types import Face
 from layer_desktop.engine.pipeline.analysis import FrameFaces
 from layer_desktop.engine.pipeline.spec import TransformSpec, parse_face
-from layer_desktop.errors import NoFaceError
+from layer_desktop.errors import FrameOutOfRangeError, NoFaceError
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,9 @@ def choose_tracks(spec: TransformSpec, frames: FrameFaces) -> set[int]:
         return {wanted}
     if kind == "point":
         x, y, frame = args
-        index = min(int(frame), len(frames) - 1)
+        index = int(frame)
+        if index >= len(frames):  # checked when the job starts; a plan made elsewhere checks it too
+            raise FrameOutOfRangeError(f"The face point names frame {index}; the video has {len(frames)}.")
         hit = select_by_point(frames[index], x, y)
         if hit is None or hit.track_id is None:
             raise NoFaceError(f"No face is under the point {x:g},{y:g} in frame {index}.")
@@ -98,6 +100,9 @@ def _runs(present: NDArray[np.bool_]) -> list[tuple[int, int]]:
     return runs
 
 
+IDENTITY_SIGMA = 0.125
+
+
 def smooth_runs(
     points: NDArray[np.float32], present: NDArray[np.bool_], sigma: NDArray[np.float64]
 ) -> NDArray[np.float32]:
@@ -107,7 +112,9 @@ def smooth_runs(
     for a, b in _runs(present):
         run = points[a:b].astype(np.float64)
         for s in np.unique(sigma[a:b]):
-            if s <= 0 or b - a < 2:
+            # below 1/8 frame scipy's kernel is the single tap [1] (radius int(4σ + 0.5) = 0): nothing to
+            # smooth, and a sigma as tiny as 1e-300 makes scipy divide by zero
+            if s < IDENTITY_SIGMA or b - a < 2:
                 continue
             smoothed = gaussian_filter1d(run, float(s), axis=0, mode="nearest")
             pick = sigma[a:b] == s

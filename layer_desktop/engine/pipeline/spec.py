@@ -12,12 +12,25 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from layer_desktop.engine.media.domain import (
+    CHUNK_FRAMES_MAX,
+    CHUNK_FRAMES_MIN,
+    CRF_MAX,
+    CRF_MIN,
+    CRF_RANGE,
+    OUTPUT_PATH_MAX,
+    Preset,
+    output_name_problem,
+    refuse_unencodable,
+)
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.errors import InputError
 
 FACE_FORMS = "auto, track:N (a face track, e.g. track:1) or X,Y@FRAME (the face under a point)"
 _TRACK = re.compile(r"^track:(\d+)$")
 _POINT = re.compile(r"^(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)@(\d+)$")
+MAX_POINT = 65_536  # pixels: beyond any video size FFmpeg encodes
+MAX_FRAME = 100_000_000  # frames: > 19 days at 60 fps; checked against the clip when the job starts
 Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 
 
@@ -29,7 +42,12 @@ def parse_face(value: str) -> tuple[str, tuple[float, ...]]:
     if m := _TRACK.match(text):
         return "track", (float(m.group(1)),)
     if m := _POINT.match(text):
-        return "point", (float(m.group(1)), float(m.group(2)), float(m.group(3)))
+        x, y, frame = float(m.group(1)), float(m.group(2)), int(m.group(3))
+        if max(x, y) > MAX_POINT or frame > MAX_FRAME:
+            raise InputError(
+                f"'{value}' is out of range.", hint=f"X and Y up to {MAX_POINT}, FRAME up to {MAX_FRAME}."
+            )
+        return "point", (x, y, float(frame))
     raise InputError(f"'{value}' is not a face choice.", hint=f"Use {FACE_FORMS}.")
 
 
@@ -39,18 +57,33 @@ class Disclosure(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     visible_mark: bool = True
-    text: str = "AI-generated"
+    text: str = Field(default="AI-generated", max_length=120)
     corner: Corner = "bottom-right"
+
+    @model_validator(mode="after")
+    def _readable_mark(self) -> Disclosure:
+        if self.visible_mark and not self.text.strip():
+            raise ValueError("the visible mark needs a text (or turn the mark off explicitly)")
+        if not all(c.isprintable() for c in self.text):  # OpenCV draws it (and crashes on a surrogate)
+            raise ValueError("the mark's text holds control characters or invalid Unicode")
+        return self
 
 
 class Output(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     codec: Literal["h264", "hevc"] = "h264"
-    crf: int = Field(default=18, ge=0, le=51)
-    preset: str = "medium"
+    crf: int = Field(default=18, ge=CRF_MIN, le=CRF_MAX)
+    preset: Preset = "medium"
     hardware: bool = True
-    chunk_frames: int = Field(default=60, ge=1)
+    chunk_frames: int = Field(default=60, ge=CHUNK_FRAMES_MIN, le=CHUNK_FRAMES_MAX)
+
+    @model_validator(mode="after")
+    def _crf_for_codec(self) -> Output:
+        low, high = CRF_RANGE[self.codec]
+        if not low <= self.crf <= high:
+            raise ValueError(f"crf {self.crf} is outside {low}-{high} for {self.codec}")
+        return self
 
 
 class Voice(BaseModel):
@@ -87,9 +120,9 @@ class TransformSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: int = 1
-    source: str
-    output: str
+    schema_version: Literal[1] = 1
+    source: str = Field(max_length=OUTPUT_PATH_MAX)
+    output: str = Field(max_length=OUTPUT_PATH_MAX)
     persona: str
     face: str = "auto"
     detector: Literal["short", "full"] = "short"
@@ -100,10 +133,22 @@ class TransformSpec(BaseModel):
     audio: str = "source"
     voice: Voice = Voice()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        return refuse_unencodable(data)
+
     @field_validator("face")
     @classmethod
     def _face(cls, value: str) -> str:
         parse_face(value)
+        return value
+
+    @field_validator("output")
+    @classmethod
+    def _output_name(cls, value: str) -> str:
+        if (problem := output_name_problem(value)) is not None:
+            raise ValueError(problem)
         return value
 
     def settings_at(self, frame: int) -> tuple[bool, str, SwapOptions]:

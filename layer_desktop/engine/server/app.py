@@ -19,7 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from layer_desktop import __version__
 from layer_desktop.engine.server import api_jobs, api_media, api_system, limits
+from layer_desktop.engine.server.scrub import scrub
 from layer_desktop.engine.server.service import EngineService
+from layer_desktop.engine.server.timeouts import BodyReadTimeout
 from layer_desktop.errors import (
     EngineRequestError,
     InputError,
@@ -48,6 +50,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
     app.state.service = service
     expected = f"Bearer {token}".encode()
     app.add_middleware(_StreamedBodyCap)  # added first, so it runs inside the token check below
+    app.add_middleware(BodyReadTimeout)  # a stalled body: 408, not a worker held for ever
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -69,7 +72,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
         status = _status_for(exc)
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc)
-        return _error(status, exc.message, type(exc).__name__, exc.hint)
+        return _error(status, scrub(exc.message) or "", type(exc).__name__, scrub(exc.hint))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -85,7 +88,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # unknown paths, wrong methods and unparsable bodies get the same error shape as everything else
-        response = _error(exc.status_code, str(exc.detail), "EngineRequestError", _SCHEMA_HINT)
+        response = _error(exc.status_code, scrub(str(exc.detail)) or "", "EngineRequestError", _SCHEMA_HINT)
         response.headers.update(exc.headers or {})
         return response
 

@@ -32,6 +32,7 @@ from layer_desktop import __version__
 from layer_desktop.engine.server.app import create_app
 from layer_desktop.engine.server.home import TOKEN_ENV, EngineHome, new_token, write_private
 from layer_desktop.engine.server.service import EngineService
+from layer_desktop.engine.server.timeouts import server_config
 
 log = logging.getLogger(__name__)
 
@@ -192,10 +193,11 @@ def serve(
     actual = sock.getsockname()[1]
     service = EngineService(home, allowed_roots=allowed_roots)
     service.start()
-    server = _Server(uvicorn.Config(create_app(service, token), log_level="warning", access_log=False))
+    server = _Server(server_config(create_app(service, token)))
     if parent_pid is not None:
         watch_parent(parent_pid, server)
-    server.should_exit = early_stop.is_set()
+    # or: the parent watch may already have asked to stop (an app gone during a slow start-up)
+    server.should_exit = server.should_exit or early_stop.is_set()
     state = {"host": host, "port": actual, "pid": os.getpid(), "version": __version__, "started": time.time()}
     write_private(home.state_file, json.dumps(state))
     log.info("engine %s listening on %s:%d (home %s)", __version__, host, actual, home.root)

@@ -17,6 +17,7 @@ from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.server.app import create_app
 from layer_desktop.engine.server.home import EngineHome, new_token
 from layer_desktop.engine.server.service import EngineService
+from layer_desktop.engine.server.timeouts import server_config
 from layer_desktop.errors import EngineUnavailableError
 
 
@@ -32,7 +33,7 @@ class InProcessEngine:
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(64)
         self.port = int(self._sock.getsockname()[1])
-        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False))
+        self._server = uvicorn.Server(server_config(self.app))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, name="engine-http", daemon=True
         )

@@ -31,6 +31,7 @@ from layer_desktop.engine.server.schemas import (
     RerenderRequest,
     parse_media_ref,
 )
+from layer_desktop.engine.server.scrub import public_report, scrub
 from layer_desktop.errors import EngineRequestError, LayerError
 
 log = logging.getLogger(__name__)
@@ -193,18 +194,20 @@ class JobRunner:
             self.store.set_state(job_id, "cancelled")
         except LayerError as exc:
             log.warning("job %s failed: %s", job_id, exc)
-            self.store.set_state(job_id, "failed", error=exc.message, hint=exc.hint, type=type(exc).__name__)
+            self.store.set_state(
+                job_id, "failed", error=scrub(exc.message), hint=scrub(exc.hint), type=type(exc).__name__
+            )
         except Exception as exc:
             log.exception("job %s failed", job_id)
             self.store.set_state(
                 job_id,
                 "failed",
-                error=f"Internal error: {exc!r}",
+                error=scrub(f"Internal error: {exc!r}"),
                 hint="Send the engine log to support.",
                 type="EngineError",
             )
         else:
-            self.store.set_state(job_id, "done", report=asdict(report))
+            self.store.set_state(job_id, "done", report=public_report(asdict(report)))
         finally:
             logging.getLogger("layer_desktop").removeHandler(handler)
             with self._lock:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from layer_desktop.engine.media.domain import refuse_unencodable
 from layer_desktop.engine.pipeline.spec import TransformSpec
 from layer_desktop.engine.swap.options import SwapOptions
 
@@ -35,6 +36,12 @@ def parse_media_ref(value: str) -> str | None:
 
 class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        # JSON carries lone surrogates ("\ud800"); SQLite, file names and OpenCV cannot take them
+        return refuse_unencodable(data)
 
 
 class ErrorBody(Strict):
