@@ -1,12 +1,24 @@
-"""The frame index of a video stream: every frame's pts in presentation order and the keyframes' pts.
+"""The frame timeline of a video stream: the frames a player shows, in order, and where to seek for each.
 
-Built by demuxing once, without decoding. Frame ``i`` of a video is ``pts[i]``.
+Frame ``i`` is the ``i``-th frame the decoder outputs. For containers whose packets carry exact
+presentation timestamps (MP4/MOV, Matroska/WebM, NUT) the timeline comes from demuxing alone: the
+non-discarded packets' pts, sorted (edit lists mark the packets they cut as discarded). Every other
+container (AVI, MPEG-TS/M2TS, MPEG-PS, GIF, ...) is decoded once, because there the packets do not say
+what will be shown: AVI stores decode order only (packed B-frames, H.264 with B-frames), a TS cut mid-GOP
+starts with pictures that cannot be decoded, dropped frames are empty packets. Timelines are kept for
+the files opened last, so probe, the reader and the render of one file decode it once.
+
+``pts[i]`` is frame ``i``'s presentation time (rising). ``keys[i]`` is the pts the decoder reports for
+it, which identifies it after a seek; in AVI that value is a decode-order stamp, not a time.
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,41 +28,150 @@ import av.container
 from layer_desktop.engine.media.opening import decode_error
 from layer_desktop.errors import CorruptMediaError
 
+log = logging.getLogger(__name__)
+
+# Demuxers whose packets carry each frame's exact presentation timestamp.
+EXACT_PTS_FORMATS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "nut"})
+CACHED_TIMELINES = 16
+
 
 @dataclass(frozen=True)
 class FrameIndex:
-    """Every frame's pts in presentation order, and the pts of the keyframes."""
+    """The frames of one video stream in presentation order, and the points decoding can start from."""
 
-    pts: tuple[int, ...]
-    keyframes: tuple[int, ...]
+    pts: tuple[int, ...]  # presentation time of each frame, rising
+    keys: tuple[int, ...]  # the pts the decoder reports for each frame (unique)
+    starts: tuple[int, ...]  # frame numbers where decoding can start after a seek, rising, starts[0] == 0
+    seek_ts: tuple[int, ...]  # for each start: the timestamp to seek to (the keyframe packet's dts)
     time_base: Fraction
+    decoded: bool = False  # True when the timeline was made by decoding the whole stream
+    counted: bool = False  # True when frames are known only by their order: decode from the start
+    _position: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._position.update({key: i for i, key in enumerate(self.keys)})
 
     def __len__(self) -> int:
         return len(self.pts)
 
-    def keyframe_before(self, pts: int) -> int:
-        """The pts of the last keyframe at or before ``pts`` (the first keyframe if none is)."""
-        i = bisect.bisect_right(self.keyframes, pts) - 1
-        return self.keyframes[max(i, 0)]
+    def position(self, key: int | None) -> int | None:
+        """The frame number of the decoded frame whose pts is ``key`` (None: not a frame of the timeline)."""
+        return None if key is None else self._position.get(key)
+
+    def start_before(self, index: int, *, earlier: int = 0) -> tuple[int, int]:
+        """(frame number, seek timestamp) of the last start at or before frame ``index``; ``earlier``
+        steps that many starts further back (after a seek that landed too late)."""
+        i = max(bisect.bisect_right(self.starts, index) - 1 - earlier, 0)
+        return self.starts[i], self.seek_ts[i]
 
 
-def build_index(container: av.container.InputContainer, stream: av.VideoStream, path: Path) -> FrameIndex:
-    """Demux ``stream`` once and collect frame and keyframe timestamps."""
-    pts: list[int] = []
-    keys: list[int] = []
+@dataclass
+class _Scan:
+    """Packets of one demux pass: pts of shown frames, and the keyframes' pts and dts."""
+
+    pts: list[int] = field(default_factory=list)
+    key_pts: list[int] = field(default_factory=list)
+    key_dts: list[int] = field(default_factory=list)
+    exact: bool = True  # every packet had a pts, none repeated
+    keys: list[int | None] = field(default_factory=list)  # decoded frames' pts, in output order
+
+
+_cache: OrderedDict[tuple[str, int, int, int], FrameIndex] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def build_index(path: Path, stream_index: int) -> FrameIndex:
+    """The timeline of video stream ``stream_index`` of ``path`` (read on an opening of its own).
+
+    Raises ``CorruptMediaError`` when the stream has no frame or cannot be read to its end.
+    """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stream_index)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    index = _build(path, stream_index)
+    with _cache_lock:
+        _cache[key] = index
+        while len(_cache) > CACHED_TIMELINES:
+            _cache.popitem(last=False)
+    return index
+
+
+def _build(path: Path, stream_index: int) -> FrameIndex:
+    with av.open(str(path), metadata_errors="ignore") as container:
+        stream = container.streams[stream_index]
+        assert isinstance(stream, av.VideoStream)
+        tb = stream.time_base or Fraction(1, 1)
+        exact = bool(set(container.format.name.split(",")) & EXACT_PTS_FORMATS)
+        if not exact:
+            stream.thread_type = "AUTO"
+        scan = _scan(container, stream, path, decode=not exact)
+    if exact and scan.exact:
+        pts = sorted(scan.pts)
+        if not pts:
+            raise CorruptMediaError(f"{path} has a video track without frames.", path=path)
+        starts, seek_ts = _starts(pts, scan.key_pts, scan.key_dts, {p: i for i, p in enumerate(pts)})
+        return FrameIndex(tuple(pts), tuple(pts), starts, seek_ts, tb)
+    if exact:  # packets without distinct pts: decode after all
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = container.streams[stream_index]
+            assert isinstance(stream, av.VideoStream)
+            stream.thread_type = "AUTO"
+            scan = _scan(container, stream, path, decode=True)
+    return _from_decoded(scan.keys, scan, tb, path)
+
+
+def _scan(
+    container: av.container.InputContainer, stream: av.VideoStream, path: Path, *, decode: bool
+) -> _Scan:
+    """One demux pass; with ``decode`` also the pts of every frame the decoder outputs, in output order."""
+    scan = _Scan()
+    seen: set[int] = set()
     try:
         for packet in container.demux(stream):
-            if packet.pts is None or packet.size == 0 or packet.is_discard:
+            if decode:
+                scan.keys.extend(frame.pts for frame in packet.decode())
+            if packet.size == 0 or packet.is_discard:
                 continue
-            pts.append(packet.pts)
-            if packet.is_keyframe:
-                keys.append(packet.pts)
+            if packet.pts is None or packet.pts in seen:
+                scan.exact = False
+            else:
+                seen.add(packet.pts)
+                scan.pts.append(packet.pts)
+            if packet.is_keyframe and packet.pts is not None:
+                scan.key_pts.append(packet.pts)
+                scan.key_dts.append(packet.dts if packet.dts is not None else packet.pts)
     except av.error.FFmpegError as exc:
-        raise decode_error(path, exc, f"packet {len(pts)}") from exc
-    if not pts:
-        raise CorruptMediaError(f"{path} has a video track without frames.", path=path)
-    pts.sort()
-    keys.sort()
-    if not keys or keys[0] > pts[0]:
-        keys.insert(0, pts[0])  # decoding from the start always works
-    return FrameIndex(tuple(pts), tuple(keys), stream.time_base or Fraction(1, 1))
+        raise decode_error(path, exc, f"packet {len(scan.pts)}") from exc
+    return scan
+
+
+def _from_decoded(keys: list[int | None], scan: _Scan, tb: Fraction, path: Path) -> FrameIndex:
+    if not keys:
+        raise CorruptMediaError(f"{path} has a video track with no decodable frame.", path=path)
+    known = [k for k in keys if k is not None]
+    if len(known) != len(keys) or len(set(known)) != len(known):
+        # The decoder does not tell its frames apart: count them, and always decode from the start.
+        log.info("%s: frames without distinct timestamps; seeking decodes from the start", path)
+        n = len(keys)
+        return FrameIndex(tuple(range(n)), tuple(range(n)), (0,), (0,), tb, decoded=True, counted=True)
+    unique = [k for k in keys if k is not None]
+    pts = sorted(unique)  # the decoder's output order is presentation order; the times are these, sorted
+    position = {k: i for i, k in enumerate(unique)}
+    starts, seek_ts = _starts(unique, scan.key_pts, scan.key_dts, position)
+    return FrameIndex(tuple(pts), tuple(unique), starts, seek_ts, tb, decoded=True)
+
+
+def _starts(
+    keys: list[int], key_pts: list[int], key_dts: list[int], position: dict[int, int]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Seek points: each keyframe packet that became a shown frame, as (frame number, seek timestamp)."""
+    points = {0: min(key_dts, default=keys[0])}  # decoding from the very start always works
+    for kp, kd in zip(key_pts, key_dts, strict=True):
+        at = position.get(kp)
+        if at is not None and at > 0:
+            points[at] = min(points.get(at, kd), kd)
+    ordered = sorted(points.items())
+    return tuple(p for p, _ in ordered), tuple(ts for _, ts in ordered)

@@ -1,9 +1,11 @@
 """Frame-accurate random access: ``FrameReader.frame_at(i)`` returns exactly frame ``i``.
 
-Frame ``i`` is the ``i``-th presentation timestamp of the video stream (the index is built once by
-demuxing, no decoding). To reach it we seek to the last keyframe at or before its pts and decode forward
-to the exact pts; when the decoder already stands in the same GOP before it, we just decode on (the
-sequential path). This holds with B-frames, variable frame rate and a non-zero start time.
+Frame ``i`` is the ``i``-th frame of the stream's timeline (``index.FrameIndex``: the frames the decoder
+outputs, in order). To reach it we seek to the last keyframe at or before it and decode forward until the
+decoder reports frame ``i``'s pts; when the decoder already stands in the same GOP before it, we just
+decode on (the sequential path). This holds with B-frames (also packed, or in AVI), variable frame rate,
+edit lists, TS timestamp wrap and a non-zero start time. Frames come out with ``pts`` set to their
+presentation time on the timeline.
 """
 
 from __future__ import annotations
@@ -67,8 +69,9 @@ class FrameReader:
         try:
             self._stream = video_stream(self._container, self.path)
             check_complete(self._container, self.path)
+            self._threading_mode = threading_mode
             self._stream.thread_type = threading_mode
-            self.index = build_index(self._container, self._stream, self.path)
+            self.index = build_index(self.path, self._stream.index)
         except BaseException:
             self.close()
             raise
@@ -77,7 +80,8 @@ class FrameReader:
         self._cache_bytes = cache_bytes
         self._cached = 0
         self._frames: Iterator[av.VideoFrame] | None = None
-        self._last_pts: int | None = None
+        self._last_pos: int | None = None  # the frame number the decoder gave last
+        self._ordinal = 0  # frames decoded since the last reopen (timelines known only by order)
         self._target = 0
         self._lock = threading.Lock()
         self.seeks = 0  # how many seeks were needed (tests and benchmarks read this)
@@ -167,11 +171,9 @@ class FrameReader:
             yield start, first
             for index in range(start + 1, stop):
                 try:
-                    frame = self._next_matching(self.index.pts[index])
+                    frame = self._next_matching(index)
                 except _Overshot:
-                    raise CorruptMediaError(
-                        f"{self.path} is missing frame {index} (pts {self.index.pts[index]}).", path=self.path
-                    ) from None
+                    frame = self._decode_exact(index)  # the decoder skipped it: seek back for it
                 yield index, frame
 
     def iter_upright(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
@@ -183,7 +185,7 @@ class FrameReader:
     def invalidate_position(self) -> None:
         """Forget where the decoder stands (after someone else moved the container)."""
         self._frames = None
-        self._last_pts = None
+        self._last_pos = None
 
     # ---------------------------------------------------------------- internals
     def check_index(self, index: int) -> None:
@@ -194,59 +196,95 @@ class FrameReader:
             )
 
     def _decode_exact(self, index: int) -> av.VideoFrame:
-        target = self.index.pts[index]
-        keyframe = self.index.keyframe_before(target)
-        sequential = self._last_pts is not None and keyframe <= self._last_pts < target
+        start, ts = self.index.start_before(index)
+        sequential = self._last_pos is not None and start <= self._last_pos < index
+        if self.index.counted:
+            if not sequential:
+                self._reopen()
+            return self._next_matching(index)
         if not sequential:
-            self._seek(keyframe)
+            self._seek(ts)
+        for earlier in range(1, 4):
+            try:
+                return self._next_matching(index)
+            except _Overshot:
+                # The demuxer landed after the seek point (TS seeks by bisection): try a start further back.
+                start, ts = self.index.start_before(index, earlier=earlier)
+                log.debug("overshot frame %d in %s; seeking to frame %d", index, self.path, start)
+                if start == 0:
+                    break
+                self._seek(ts)
+        self._reopen()
         try:
-            return self._next_matching(target)
+            return self._next_matching(index)
         except _Overshot:
-            # The demuxer landed after the frame (rare index quirks): restart from the stream's start.
-            log.debug("overshot pts %d in %s; decoding from the start", target, self.path)
-            self._seek(self.index.pts[0], to_start=True)
-            return self._next_matching(target)
+            raise CorruptMediaError(
+                f"{self.path} is missing frame {index}: the file is damaged.", path=self.path
+            ) from None
 
-    def _seek(self, pts: int, *, to_start: bool = False) -> None:
+    def _seek(self, ts: int) -> None:
         self.seeks += 1
-        offset = (self._stream.start_time or 0) if to_start else pts
-        self._container.seek(offset, stream=self._stream, backward=True, any_frame=False)
+        self._container.seek(ts, stream=self._stream, backward=True, any_frame=False)
         self._frames = self._decode_iter()
-        self._last_pts = None
+        self._last_pos = None
+
+    def _reopen(self) -> None:
+        """Decode from the first byte again: a fresh demuxer (seeking to the start is not exact in all)."""
+        self.seeks += 1
+        self._frames = None
+        self._open.__exit__(None, None, None)
+        self._open = open_input(self.path)
+        self._container = self._open.__enter__()
+        self._stream = video_stream(self._container, self.path)
+        self._stream.thread_type = self._threading_mode
+        self._frames = self._decode_iter()
+        self._last_pos = None
+        self._ordinal = 0
 
     def _decode_iter(self) -> Iterator[av.VideoFrame]:
         # Frames before the target that no other frame refers to need not be decoded at all: skipping
         # them roughly halves the work of a seek with B-frames, and the target itself is never skipped.
+        # Only where packet pts are presentation times (not in AVI, where they count in decode order).
         ctx = self._stream.codec_context
+        ctx.skip_frame = "DEFAULT"
+        may_skip = not self.index.decoded
         skipping = False
         for packet in self._container.demux(self._stream):
-            skip = packet.pts is not None and packet.pts < self._target
+            skip = may_skip and packet.pts is not None and packet.pts < self._target
             if skip != skipping:
                 ctx.skip_frame = "NONREF" if skip else "DEFAULT"
                 skipping = skip
             yield from packet.decode()
 
-    def _next_matching(self, target: int) -> av.VideoFrame:
-        self._target = target
+    def _position_of(self, frame: av.VideoFrame) -> int | None:
+        if self.index.counted:
+            self._ordinal += 1
+            return self._ordinal - 1
+        return self.index.position(frame.pts)
+
+    def _next_matching(self, index: int) -> av.VideoFrame:
+        self._target = self.index.pts[index]
         if self._frames is None:
-            self._seek(self.index.keyframe_before(target))
+            self._seek(self.index.start_before(index)[1])
         assert self._frames is not None
         try:
             for frame in self._frames:
-                if frame.pts is None:
-                    continue
-                self._last_pts = frame.pts
-                if frame.pts == target:
+                pos = self._position_of(frame)
+                if pos is None:
+                    continue  # a picture the timeline does not show (undecodable leading frames)
+                self._last_pos = pos
+                if pos == index:
+                    frame.pts, frame.time_base = self.index.pts[index], self.index.time_base
                     return frame
-                if frame.pts > target:
+                if pos > index:
                     self._frames = None
                     raise _Overshot
         except av.error.FFmpegError as exc:
             self._frames = None
-            raise decode_error(self.path, exc, f"pts {target}") from exc
+            raise decode_error(self.path, exc, f"frame {index}") from exc
         self._frames = None
         raise CorruptMediaError(
-            f"{self.path} ends before frame pts {target}: the file is damaged or cut short.", path=self.path
+            f"{self.path} ends before frame {index}: the file is damaged or cut short.", path=self.path
         )
 
     def _remember(self, index: int, image: np.ndarray) -> None:

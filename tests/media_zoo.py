@@ -1,0 +1,136 @@
+"""A zoo of ordinary-but-awkward media files, made with PyAV only (no ffmpeg CLI), as cameras, capture
+tools and editors write them: B-frames in MPEG-TS and AVI, packed bitstreams, interlaced MPEG-2, odd
+sizes, MJPEG + PCM, edit lists, millisecond timestamps, animated GIF, dropped frames, timestamp wrap.
+
+Every picture is a ``pattern_frame``, so a decoded frame can be told apart from its neighbours.
+``make(name, folder)`` writes one file; ``ZOO`` lists them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.container
+import numpy as np
+
+from layer_desktop.engine.media.patterns import pattern_frame
+
+TS_WRAP = 1 << 33  # MPEG-TS timestamps are 33 bits of 1/90000 s
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one zoo file is written."""
+
+    suffix: str
+    codec: str
+    frames: int = 48
+    width: int = 160
+    height: int = 96
+    pix_fmt: str = "yuv420p"
+    time_base: Fraction = Fraction(1, 25)
+    step: int = 1  # pts units per frame
+    start: int = 0  # pts of the first frame
+    options: dict[str, str] = field(default_factory=dict)
+    container_options: dict[str, str] = field(default_factory=dict)
+    fmt: str | None = None
+    audio: str | None = None  # an audio encoder: a 1 kHz tone alongside
+    drop: frozenset[int] = frozenset()  # frame numbers never written (a capture that dropped them)
+    interlaced: bool = False
+
+
+X264_B = {"x264-params": "bframes=2:keyint=24:min-keyint=24:scenecut=0", "preset": "veryfast"}
+
+ZOO: dict[str, Recipe] = {
+    "ts_bframes": Recipe(".ts", "libx264", time_base=Fraction(1, 90000), step=3600, start=126000,
+                         options=X264_B),
+    "avi_packed_b": Recipe(".avi", "mpeg4", options={"bf": "2", "g": "24", "qscale": "3"}),
+    "avi_h264_b": Recipe(".avi", "libx264", options=X264_B),
+    "ts_mpeg2_interlaced": Recipe(".ts", "mpeg2video", width=320, height=192,
+                                  options={"bf": "2", "g": "12", "qscale": "3", "flags": "+ildct+ilme",
+                                           "top": "1"}, interlaced=True),
+    "odd_444": Recipe(".mp4", "libx264", width=161, height=91, pix_fmt="yuv444p",
+                      options={"preset": "veryfast", "crf": "12"}),
+    "mjpeg_pcm": Recipe(".avi", "mjpeg", pix_fmt="yuvj420p", options={"qscale": "2"}, audio="pcm_s16le"),
+    "edit_list": Recipe(".mp4", "libx264", frames=60, start=-20, options=X264_B),
+    "webm_ms": Recipe(".webm", "libvpx", frames=45, time_base=Fraction(1, 30),
+                      options={"crf": "10", "b": "1M", "deadline": "realtime", "cpu-used": "8"}),
+    "gif_anim": Recipe(".gif", "gif", frames=20, pix_fmt="rgb8", time_base=Fraction(1, 10)),
+    "avi_dropped": Recipe(".avi", "mpeg4", options={"g": "12", "qscale": "3"},
+                          drop=frozenset({5, 6, 17, 30})),
+    "m2ts_wrap": Recipe(".m2ts", "libx264", time_base=Fraction(1, 90000), step=3600,
+                        start=TS_WRAP - 3600 * 20, options=X264_B,
+                        container_options={"mpegts_m2ts_mode": "1"}, fmt="mpegts", audio="aac"),
+}  # fmt: skip
+
+
+def make(name: str, folder: Path) -> Path:
+    """Write zoo file ``name`` into ``folder`` (once) and return its path."""
+    recipe = ZOO[name]
+    path = folder / f"{name}{recipe.suffix}"
+    if not path.exists():
+        part = path.with_name(f"{path.stem}.part{path.suffix}")
+        _write(recipe, part)
+        part.replace(path)
+    return path
+
+
+def _frames(recipe: Recipe) -> Iterator[tuple[int, av.VideoFrame]]:
+    pts = recipe.start
+    for i in range(recipe.frames):
+        if i not in recipe.drop:
+            image = pattern_frame(i, recipe.width, recipe.height)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = pts, recipe.time_base
+            yield i, frame
+        pts += recipe.step
+
+
+def _write(recipe: Recipe, path: Path) -> None:
+    with av.open(str(path), "w", format=recipe.fmt, options=recipe.container_options) as out:
+        stream = _video_stream(out, recipe)
+        tone = _audio_stream(out, recipe.audio) if recipe.audio else None
+        fps = 1 / (recipe.time_base * recipe.step)
+        for i, frame in _frames(recipe):
+            out.mux(stream.encode(frame))
+            if tone is not None:
+                _mux_tone(out, tone, i, fps, recipe.start * recipe.time_base)
+        out.mux(stream.encode(None))
+        if tone is not None:
+            out.mux(tone.encode(None))
+
+
+def _video_stream(out: av.container.OutputContainer, recipe: Recipe) -> av.VideoStream:
+    rate = Fraction(1) / (recipe.time_base * recipe.step)
+    stream = out.add_stream(recipe.codec, rate=rate)
+    assert isinstance(stream, av.VideoStream)
+    stream.width, stream.height, stream.pix_fmt = recipe.width, recipe.height, recipe.pix_fmt
+    stream.time_base = recipe.time_base
+    stream.codec_context.time_base = recipe.time_base
+    stream.options = dict(recipe.options)
+    return stream
+
+
+def _audio_stream(out: av.container.OutputContainer, codec: str) -> av.AudioStream:
+    stream = out.add_stream(codec, rate=48000, layout="mono")
+    assert isinstance(stream, av.AudioStream)
+    return stream
+
+
+def _mux_tone(
+    out: av.container.OutputContainer, stream: av.AudioStream, i: int, fps: Fraction, start: Fraction
+) -> None:
+    first, last = round(48000 * i / fps), round(48000 * (i + 1) / fps)
+    t = np.arange(first, last) / 48000
+    samples = (0.3 * 32767 * np.sin(2 * np.pi * 1000 * t)).astype(np.int16)[None, :]
+    frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+    frame.sample_rate = 48000
+    frame.pts, frame.time_base = first + round(start * 48000), Fraction(1, 48000)
+    out.mux(stream.encode(frame))
+
+
+ZooMaker = Callable[[str], Path]
