@@ -87,7 +87,7 @@ def _settings(codec: str, crf: int, preset: str, hardware: bool) -> OutputSettin
 
 def render_cmd(
     source: Annotated[Path, typer.Argument(help="Source video.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output MP4.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .mp4, .mov or .mkv.")],
     passthrough: Annotated[bool, typer.Option("--passthrough", help="Identity processing step.")] = False,
     chunk_frames: Annotated[int, typer.Option(help="Frames per chunk (each a closed GOP).")] = 60,
     codec: Annotated[str, typer.Option(help="h264 or hevc.")] = "h264",
@@ -149,6 +149,8 @@ def _print_report(report: RenderReport) -> None:
     out.print(f"chunks: {len(report.encoded)} encoded, {len(report.reused)} reused of {report.chunks}")
     if report.fallback_reason:
         out.print(f"[dim]hardware encoder not used: {report.fallback_reason}[/]")
+    for note in report.notes:
+        out.print(f"note: {note}")
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ from layer_desktop.errors import EncodeError
 log = logging.getLogger(__name__)
 
 Codec = Literal["h264", "hevc"]
+FieldOrder = Literal["progressive", "keep"]
 SOFTWARE = {"h264": "libx264", "hevc": "libx265"}
 HARDWARE = {"h264": "h264_nvenc", "hevc": "hevc_nvenc"}
 # x264/x265 preset names mapped onto NVENC's p1 (fastest) .. p7 (slowest).
@@ -46,6 +47,9 @@ class OutputSettings:
     pix_fmt: str = "yuv420p"
     hardware: bool = True  # try NVENC first
     threads: int = 0  # 0 = the encoder decides
+    # Interlaced sources: "progressive" deinterlaces every frame (yadif, one frame per frame) and writes
+    # progressive video; "keep" encodes interlaced with the source's field order.
+    field_order: FieldOrder = "progressive"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,19 @@ class EncoderChoice:
     name: str
     hardware: bool
     fallback_reason: str | None  # why the hardware encoder was not used, when it was wanted
+
+
+# Pixel formats that halve the chroma width (and height): frame sizes must be even.
+SUBSAMPLED_WIDTH = frozenset({"yuv420p", "yuv422p", "nv12", "yuvj420p", "yuv420p10le", "p010le"})
+SUBSAMPLED_HEIGHT = frozenset({"yuv420p", "nv12", "yuvj420p", "yuv420p10le", "p010le"})
+
+
+def encodable_size(width: int, height: int, pix_fmt: str) -> tuple[int, int]:
+    """The frame size to encode a ``width`` × ``height`` picture at in ``pix_fmt``: odd sides that chroma
+    subsampling cannot hold are padded by one pixel (right column / bottom row repeated)."""
+    w = width + (width % 2 if pix_fmt in SUBSAMPLED_WIDTH else 0)
+    h = height + (height % 2 if pix_fmt in SUBSAMPLED_HEIGHT else 0)
+    return w, h
 
 
 def encoder_options(settings: OutputSettings, encoder: str, gop: int) -> dict[str, str]:

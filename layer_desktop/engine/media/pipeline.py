@@ -132,6 +132,9 @@ class ChunkWriter:
             self._open(job)
         assert self._stream is not None and self._out is not None
         assert frame.pts is not None  # every decoded frame the reader yields has a pts
+        if (frame.width, frame.height) != (self.target.width, self.target.height):
+            frame = padded(frame, self.target.width, self.target.height)
+        assert frame.pts is not None
         frame.pts -= self.target.first_pts
         frame.time_base = self.target.time_base
         frame.pict_type = av.video.frame.PictureType.NONE  # let the encoder choose (no stray forced IDRs)
@@ -179,6 +182,16 @@ class ChunkWriter:
             size=final.stat().st_size, packets=packets, processor=self.target.processor_tag,
         )  # fmt: skip
         self.on_done(record)
+
+
+def padded(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
+    """``frame`` grown to ``width`` × ``height`` by repeating its last column and row (odd sizes)."""
+    image = frame.to_ndarray(format="rgb24")
+    grow = ((0, height - frame.height), (0, width - frame.width), (0, 0))
+    grown: np.ndarray = np.pad(image, grow, mode="edge").astype(np.uint8, copy=False)
+    out = av.VideoFrame.from_ndarray(grown, format="rgb24")
+    out.pts, out.time_base = frame.pts, frame.time_base
+    return out
 
 
 def _as_frame(result: np.ndarray | av.VideoFrame | None, source: av.VideoFrame) -> av.VideoFrame:

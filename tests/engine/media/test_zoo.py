@@ -1,0 +1,62 @@
+"""Files players play (``tests/media_zoo.py``): probe counts the frames that decode, and ``frame_at``
+returns exactly what a plain sequential decode gives, on every file of the zoo."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from layer_desktop.engine.media.patterns import read_pattern
+from layer_desktop.engine.media.probe import probe
+from layer_desktop.engine.media.reader import FrameReader
+from tests.media_zoo import ZOO
+
+Zoo = Callable[[str], Path]
+
+
+def sequential_decode(path: Path) -> list[np.ndarray]:
+    """Every frame as PyAV decodes the file from start to end, as RGB."""
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_probe_counts_the_frames_that_decode(zoo: Zoo, name: str) -> None:
+    path = zoo(name)
+    frames = sequential_decode(path)
+    info = probe(path)
+    assert info.video is not None
+    assert info.video.frame_count == len(frames)
+    shown = [read_pattern(f) for f in frames]
+    recipe = ZOO[name]
+    # the pictures that decode are the ones written, in order (an edit list cuts the first ones)
+    assert shown == sorted(shown) and len(set(shown)) == len(shown)
+    assert shown[-1] == recipe.frames - 1
+    assert len(frames) == recipe.frames - len(recipe.drop) - max(-recipe.start, 0) // max(recipe.step, 1)
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_frame_at_equals_the_sequential_decode(zoo: Zoo, name: str) -> None:
+    path = zoo(name)
+    frames = sequential_decode(path)
+    rng = random.Random(name)
+    wanted = [rng.randrange(len(frames)) for _ in range(50)]
+    with FrameReader(path) as reader:
+        assert reader.frame_count == len(frames)
+        for i in wanted:
+            image = reader.frame_at(i).image
+            assert np.array_equal(image, frames[i]), f"frame {i} of {name} differs from the decode"
+        assert [i for i, _ in reader.iter_frames(0, len(frames))] == list(range(len(frames)))
+        times = [reader.time_of(i) for i in range(len(frames))]
+    assert times == sorted(times) and len(set(times)) == len(times)
+
+
+@pytest.mark.parametrize(("name", "vfr"), [("webm_ms", False), ("ts_bframes", False), ("avi_dropped", True)])
+def test_vfr_from_the_timeline(zoo: Zoo, name: str, vfr: bool) -> None:
+    info = probe(zoo(name))
+    assert info.video is not None and info.video.vfr is vfr
