@@ -44,6 +44,7 @@ class Recipe:
     # Luma-only pictures: the pattern's sharp colour wraps cannot survive 4:2:0 (31 dB for 4:4:4 sources,
     # 21 dB through a 3-3-2 GIF palette) whatever the render does; the PSNR bar measures the render.
     grey: bool = False
+    packed: bool = False  # MPEG-4 part 2 B-frames stored DivX/Xvid "packed" (see ``pack_b_frames``)
 
 
 X264_B = {"x264-params": "bframes=2:keyint=24:min-keyint=24:scenecut=0", "preset": "veryfast"}
@@ -51,7 +52,7 @@ X264_B = {"x264-params": "bframes=2:keyint=24:min-keyint=24:scenecut=0", "preset
 ZOO: dict[str, Recipe] = {
     "ts_bframes": Recipe(".ts", "libx264", time_base=Fraction(1, 90000), step=3600, start=126000,
                          options=X264_B),
-    "avi_packed_b": Recipe(".avi", "mpeg4", options={"bf": "2", "g": "24", "qscale": "3"}),
+    "avi_packed_b": Recipe(".avi", "mpeg4", options={"bf": "2", "g": "24", "qscale": "3"}, packed=True),
     "avi_h264_b": Recipe(".avi", "libx264", options=X264_B),
     "ts_mpeg2_interlaced": Recipe(".ts", "mpeg2video", width=320, height=192,
                                   options={"bf": "2", "g": "12", "qscale": "3", "flags": "+ildct+ilme",
@@ -62,6 +63,8 @@ ZOO: dict[str, Recipe] = {
     "edit_list": Recipe(".mp4", "libx264", frames=60, start=-20, options=X264_B),
     "webm_ms": Recipe(".webm", "libvpx", frames=45, time_base=Fraction(1, 30),
                       options={"crf": "10", "b": "1M", "deadline": "realtime", "cpu-used": "8"}),
+    "vp9_odd": Recipe(".webm", "libvpx-vp9", frames=24, width=641, height=361, time_base=Fraction(1, 1000),
+                      step=40, options={"crf": "12", "b": "0", "deadline": "realtime", "cpu-used": "8"}),
     "gif_anim": Recipe(".gif", "gif", frames=20, pix_fmt="gray", time_base=Fraction(1, 10), grey=True),
     "avi_dropped": Recipe(".avi", "mpeg4", options={"g": "12", "qscale": "3"},
                           drop=frozenset({5, 6, 17, 30})),
@@ -96,6 +99,9 @@ def _frames(recipe: Recipe) -> Iterator[tuple[int, av.VideoFrame]]:
 
 
 def _write(recipe: Recipe, path: Path) -> None:
+    if recipe.packed:
+        _write_packed(recipe, path)
+        return
     with av.open(str(path), "w", format=recipe.fmt, options=recipe.container_options) as out:
         stream = _video_stream(out, recipe)
         tone = _audio_stream(out, recipe.audio) if recipe.audio else None
@@ -107,6 +113,65 @@ def _write(recipe: Recipe, path: Path) -> None:
         out.mux(stream.encode(None))
         if tone is not None:
             out.mux(tone.encode(None))
+
+
+# Packed B-frames, as Xvid and DivX 5 write AVI: FFmpeg's encoder cannot, so the encoder's packets are
+# packed here. AVI has one timestamp per chunk and no reordering, so these encoders put each P-frame
+# together with the first B-frame that follows it in decode order into one chunk, the other B-frames in
+# their own chunks, and then a 7-byte "not coded" VOP (N-VOP) in the slot where the P-frame is shown.
+# The decoder learns of the packing from the DivX user data string ending in "p".
+DIVX_PACKED_USER_DATA = b"\x00\x00\x01\xb2DivX503b1393p"
+VOP_START = b"\x00\x00\x01\xb6"
+
+
+def n_vop(time_bits: int, increment: int) -> bytes:
+    """A not-coded P-VOP: start code, type P, no modulo time, marker, time increment, marker, coded=0."""
+    fields = [(0b01, 2), (0, 1), (1, 1), (increment, time_bits), (1, 1), (0, 1)]
+    value, bits = 0, 0
+    for v, n in fields:
+        value, bits = (value << n) | v, bits + n
+    value, bits = (value << 1), bits + 1  # stuffing: a 0, then 1s up to the byte boundary
+    while bits % 8:
+        value, bits = (value << 1) | 1, bits + 1
+    return VOP_START + value.to_bytes(bits // 8, "big")
+
+
+def pack_b_frames(packets: list[tuple[bytes, bool, int]], time_bits: int) -> list[tuple[bytes, bool]]:
+    """Decode-order (data, keyframe, pts) packets → packed AVI chunks (data, keyframe), one per frame."""
+    chunks: list[tuple[bytes, bool]] = []
+    i = 0
+    while i < len(packets):
+        data, key, pts = packets[i]
+        j = i + 1
+        while j < len(packets) and packets[j][2] < pts:  # the B-frames shown before this reference
+            j += 1
+        if key:
+            at = data.find(VOP_START)
+            data = data[:at] + DIVX_PACKED_USER_DATA + data[at:]
+        b_frames = [p[0] for p in packets[i + 1 : j]]
+        if b_frames:
+            chunks.append((data + b_frames[0], key))
+            chunks.extend((b, False) for b in b_frames[1:])
+            chunks.append((n_vop(time_bits, pts % (1 << time_bits)), False))
+        else:
+            chunks.append((data, key))
+        i = j
+    return chunks
+
+
+def _write_packed(recipe: Recipe, path: Path) -> None:
+    with av.open(str(path), "w", format=recipe.fmt) as out:
+        stream = _video_stream(out, recipe)
+        packets = [
+            (bytes(p), p.is_keyframe, p.pts or 0) for _, f in _frames(recipe) for p in stream.encode(f)
+        ]
+        packets += [(bytes(p), p.is_keyframe, p.pts or 0) for p in stream.encode(None)]
+        time_bits = max((recipe.time_base.denominator - 1).bit_length(), 1)
+        for n, (data, key) in enumerate(pack_b_frames(packets, time_bits)):
+            packet = av.Packet(data)
+            packet.pts = packet.dts = n
+            packet.time_base, packet.stream, packet.is_keyframe = recipe.time_base, stream, key
+            out.mux(packet)
 
 
 def _video_stream(out: av.container.OutputContainer, recipe: Recipe) -> av.VideoStream:
