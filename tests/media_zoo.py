@@ -44,6 +44,7 @@ class Recipe:
     # Luma-only pictures: the pattern's sharp colour wraps cannot survive 4:2:0 (31 dB for 4:4:4 sources,
     # 21 dB through a 3-3-2 GIF palette) whatever the render does; the PSNR bar measures the render.
     grey: bool = False
+    bad_audio_tail: bool = False  # a damaged last audio frame (a capture cut mid-frame)
     packed: bool = False  # MPEG-4 part 2 B-frames stored DivX/Xvid "packed" (see ``pack_b_frames``)
 
 
@@ -66,6 +67,7 @@ ZOO: dict[str, Recipe] = {
     "vp9_odd": Recipe(".webm", "libvpx-vp9", frames=24, width=641, height=361, time_base=Fraction(1, 1000),
                       step=40, options={"crf": "12", "b": "0", "deadline": "realtime", "cpu-used": "8"}),
     "gif_anim": Recipe(".gif", "gif", frames=20, pix_fmt="gray", time_base=Fraction(1, 10), grey=True),
+    "avi_ac3": Recipe(".avi", "mpeg4", options={"g": "12", "qscale": "3"}, audio="ac3", bad_audio_tail=True),
     "avi_dropped": Recipe(".avi", "mpeg4", options={"g": "12", "qscale": "3"},
                           drop=frozenset({5, 6, 17, 30})),
     "m2ts_wrap": Recipe(".m2ts", "libx264", time_base=Fraction(1, 90000), step=3600,
@@ -113,6 +115,17 @@ def _write(recipe: Recipe, path: Path) -> None:
         out.mux(stream.encode(None))
         if tone is not None:
             out.mux(tone.encode(None))
+            if recipe.bad_audio_tail:
+                _mux_garbage(out, tone, recipe)
+
+
+def _mux_garbage(out: av.container.OutputContainer, stream: av.AudioStream, recipe: Recipe) -> None:
+    """An audio packet that starts like an AC-3 frame (sync word) but holds noise: it does not decode."""
+    packet = av.Packet(b"\x0b\x77" + bytes(range(200)) * 3)
+    end = round(48000 * recipe.frames * recipe.step * recipe.time_base)
+    packet.pts = packet.dts = end
+    packet.time_base, packet.stream = Fraction(1, 48000), stream
+    out.mux(packet)
 
 
 # Packed B-frames, as Xvid and DivX 5 write AVI: FFmpeg's encoder cannot, so the encoder's packets are

@@ -23,6 +23,7 @@ import av
 import av.container
 from av.stream import Stream
 
+from layer_desktop.engine.media.audio import Damage, audio_frames
 from layer_desktop.engine.media.opening import audio_stream, open_input
 from layer_desktop.errors import EncodeError, RenderStateError
 
@@ -133,17 +134,11 @@ def _copied_audio(
 def _decoded_audio(
     container: av.container.InputContainer, path: Path, notes: list[str]
 ) -> Iterator[av.AudioFrame]:
-    """The first audio track's frames; a frame that does not decode is skipped, logged and noted."""
-    stream = container.streams.audio[0]
-    bad = 0
-    for packet in container.demux(stream):
-        try:
-            yield from packet.decode()
-        except (av.error.InvalidDataError, av.error.UndefinedError, ValueError) as exc:
-            bad += 1
-            log.warning("%s: skipped an audio frame that does not decode (%s)", path, exc)
-    if bad:
-        notes.append(f"{bad} damaged audio frame(s) of {path.name} skipped (silence in their place)")
+    """The first audio track's frames; frames that do not decode are skipped and noted."""
+    damage = Damage()
+    yield from audio_frames(container, container.streams.audio[0], path, damage)
+    if damage.frames:
+        notes.append(f"{damage.frames} damaged audio frame(s) of {path.name} skipped")
 
 
 def _encoded_audio(

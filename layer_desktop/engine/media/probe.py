@@ -17,6 +17,7 @@ from typing import Any
 import av
 import av.container
 
+from layer_desktop.engine.media.audio import Damage, audio_frames
 from layer_desktop.engine.media.index import build_index
 from layer_desktop.engine.media.opening import decode_error, is_still_image, open_input
 from layer_desktop.errors import CorruptMediaError, UnsupportedFileError
@@ -68,6 +69,7 @@ class AudioInfo:
     layout: str
     duration: float
     start_time: float
+    damaged_frames: int = 0  # frames that did not decode (counted only when the duration was decoded)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def probe(path: str | Path) -> MediaInfo:
             raise UnsupportedFileError(f"{p} is a still image, not a video or audio file.", path=p)
         check_complete(container, p)
         video = _video_info(container, p) if container.streams.video else None
-        audio = _audio_info(container.streams.audio[0]) if container.streams.audio else None
+        audio = _audio_info(p, container.streams.audio[0].index) if container.streams.audio else None
         if video is None and audio is None:
             raise UnsupportedFileError(f"{p} holds neither video nor audio.", path=p)
         duration = container.duration / av.time_base if container.duration else 0.0
@@ -188,14 +190,26 @@ def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo
     )
 
 
-def _audio_info(stream: av.AudioStream) -> AudioInfo:
-    cc = stream.codec_context
-    tb = stream.time_base or Fraction(1, cc.sample_rate or 1)
-    return AudioInfo(
-        codec=cc.name,
-        sample_rate=int(cc.sample_rate),
-        channels=int(cc.layout.nb_channels),
-        layout=cc.layout.name,
-        duration=float(stream.duration * tb) if stream.duration else 0.0,
-        start_time=float(stream.start_time * tb) if stream.start_time is not None else 0.0,
-    )
+def _audio_info(path: Path, stream_index: int) -> AudioInfo:
+    """The audio track's facts, on an opening of its own; its duration is decoded when the container
+    does not state it (AVI with PCM or AC-3, raw streams), skipping frames that do not decode."""
+    with open_input(path) as container:
+        stream = container.streams[stream_index]
+        assert isinstance(stream, av.AudioStream)
+        cc = stream.codec_context
+        tb = stream.time_base or Fraction(1, cc.sample_rate or 1)
+        damage = Damage()
+        if stream.duration:
+            duration = float(stream.duration * tb)
+        else:
+            samples = sum(f.samples for f in audio_frames(container, stream, path, damage))
+            duration = samples / (cc.sample_rate or 1)
+        return AudioInfo(
+            codec=cc.name,
+            sample_rate=int(cc.sample_rate),
+            channels=int(cc.layout.nb_channels),
+            layout=cc.layout.name,
+            duration=duration,
+            start_time=float(stream.start_time * tb) if stream.start_time is not None else 0.0,
+            damaged_frames=damage.frames,
+        )

@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 
+from layer_desktop.engine.media.audio import Damage, audio_frames, extract_audio
 from layer_desktop.engine.media.patterns import read_pattern
 from layer_desktop.engine.media.probe import probe
 from layer_desktop.engine.media.reader import FrameReader
@@ -69,4 +70,26 @@ def test_the_packed_avi_is_packed_as_xvid_writes_it(zoo: Zoo) -> None:
     with av.open(str(path)) as c:
         reported = [f.pts for f in c.decode(video=0)]
     assert sum(1 for s in sizes if s <= 7) >= 10  # the N-VOP placeholders
-    assert reported != sorted(reported)  # the decoder's pts come out of order: the timeline must not sort by them
+    assert reported != sorted(
+        reported
+    )  # the decoder's pts come out of order: the timeline must not sort by them
+
+
+def test_audio_duration_is_decoded_when_the_container_lacks_it(zoo: Zoo) -> None:
+    path = zoo("mjpeg_pcm")
+    with av.open(str(path)) as c:
+        assert not c.streams.audio[0].duration  # AVI with PCM states no audio duration
+    info = probe(path)
+    assert info.audio is not None and abs(info.audio.duration - 48 / 25) < 0.01
+    assert info.audio.damaged_frames == 0
+
+
+def test_a_damaged_audio_frame_is_skipped_and_counted(zoo: Zoo, caplog: pytest.LogCaptureFixture) -> None:
+    path = zoo("avi_ac3")
+    damage = Damage()
+    with av.open(str(path)) as c:
+        samples = sum(f.samples for f in audio_frames(c, c.streams.audio[0], path, damage))
+    assert damage.frames == 1 and abs(samples / 48000 - 48 / 25) < 0.04
+    pcm = extract_audio(path, 16000)
+    assert abs(pcm.duration - 48 / 25) < 0.04
+    assert "skipped an audio frame" in caplog.text
