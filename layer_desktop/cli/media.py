@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import typer
 from rich.table import Table
 
 from layer_desktop.cli.common import out, progress_bar
-from layer_desktop.engine.media.encode import Codec, OutputSettings
+from layer_desktop.engine.media.encode import Codec, FieldOrder, OutputSettings
 from layer_desktop.engine.media.pipeline import Passthrough
 from layer_desktop.engine.media.probe import MediaInfo, probe
 from layer_desktop.engine.media.render import RenderReport, RenderSpec, render, rerender_range
@@ -100,6 +101,10 @@ def render_cmd(
         str | None,
         typer.Option(help="Re-render only this inclusive range (e.g. 30-40) of an earlier render."),
     ] = None,
+    field_order: Annotated[
+        str,
+        typer.Option(help="Interlaced sources: 'progressive' (deinterlace) or 'keep' (write interlaced)."),
+    ] = "progressive",
 ) -> None:
     """Render SOURCE to OUTPUT in resumable chunks (run it again after a crash to resume).
 
@@ -110,7 +115,11 @@ def render_cmd(
             "Only --passthrough renders are available from `layer render` so far.",
             hint="Add --passthrough (the persona transform job arrives with the face-swap stage).",
         )
-    spec = RenderSpec(str(source), str(output), _settings(codec, crf, preset, hardware), chunk_frames, audio)
+    if field_order not in ("progressive", "keep"):
+        raise InputError(f"Unknown field order '{field_order}'.", hint="Use progressive or keep.")
+    fields: FieldOrder = "keep" if field_order == "keep" else "progressive"
+    settings = replace(_settings(codec, crf, preset, hardware), field_order=fields)
+    spec = RenderSpec(str(source), str(output), settings, chunk_frames, audio)
     if frames is not None:
         first, last = frame_range(frames)
         with progress_bar(f"Re-rendering frames {first}-{last}", None) as (bar, task):

@@ -87,8 +87,15 @@ def encodable_size(width: int, height: int, pix_fmt: str) -> tuple[int, int]:
     return w, h
 
 
-def encoder_options(settings: OutputSettings, encoder: str, gop: int) -> dict[str, str]:
-    """The AVOptions for ``encoder`` that realise ``settings`` with a closed GOP of at most ``gop`` frames."""
+# Encoders that can write interlaced video with a chosen field order (``field_order="keep"``).
+INTERLACED_ENCODERS = frozenset({"libx264"})
+
+
+def encoder_options(
+    settings: OutputSettings, encoder: str, gop: int, fields: str | None = None
+) -> dict[str, str]:
+    """The AVOptions for ``encoder`` that realise ``settings`` with a closed GOP of at most ``gop`` frames;
+    ``fields`` ("tff"/"bff", libx264 only) encodes interlaced with that field first."""
     if encoder.endswith("_nvenc"):
         return {
             "preset": NVENC_PRESETS.get(settings.preset, "p5"),
@@ -101,6 +108,8 @@ def encoder_options(settings: OutputSettings, encoder: str, gop: int) -> dict[st
     opts = {"crf": str(settings.crf), "preset": settings.preset}
     if encoder == "libx264":
         opts["x264-params"] = f"keyint={gop}:min-keyint=1:open-gop=0"
+        if fields in ("tff", "bff"):
+            opts["x264-params"] += f":{fields}=1"
     elif encoder == "libx265":
         opts["x265-params"] = f"keyint={gop}:min-keyint=1:open-gop=0:log-level=error"
     return opts
@@ -147,6 +156,7 @@ def add_video_stream(
     time_base: Fraction,
     gop: int,
     colour: ColourTags | None = None,
+    fields: str | None = None,
 ) -> av.VideoStream:
     """Add an encoding video stream to ``out``; raises ``EncodeError`` when the encoder refuses."""
     try:
@@ -158,7 +168,7 @@ def add_video_stream(
         stream.codec_context.gop_size = gop
         if settings.threads:
             stream.codec_context.thread_count = settings.threads
-        stream.options = dict(encoder_options(settings, encoder, gop))
+        stream.options = dict(encoder_options(settings, encoder, gop, fields))
         if colour is not None:
             cc = stream.codec_context
             cc.colorspace, cc.color_range = colour.space, colour.range

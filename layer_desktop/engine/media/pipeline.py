@@ -76,6 +76,7 @@ class EncodeTarget:
     first_pts: int  # the source pts that becomes output pts 0
     processor_tag: str
     colour: ColourTags | None = None
+    fields: str | None = None  # "tff"/"bff": encode interlaced with that field first; None: progressive
 
 
 class _Stop(Exception):
@@ -157,7 +158,7 @@ class ChunkWriter:
         self._out = av.open(str(self._part), "w", format="nut")
         self._stream = add_video_stream(
             self._out, t.encoder, t.settings, width=t.width, height=t.height, rate=t.rate,
-            time_base=t.time_base, gop=job.stop - job.start, colour=t.colour,
+            time_base=t.time_base, gop=job.stop - job.start, colour=t.colour, fields=t.fields,
         )  # fmt: skip
         self._job, self._packets = job, 0
 
@@ -215,8 +216,11 @@ class Pipeline:
         *,
         progress: Callable[[int], None] | None = None,
         cancel: threading.Event | None = None,
+        deinterlace: bool = False,
     ) -> None:
+        """``deinterlace``: the processing step and the encoder get progressive frames (yadif)."""
         self.reader, self.processor, self.writer = reader, processor, writer
+        self.deinterlace = deinterlace
         self.progress = progress
         self.cancel = cancel or threading.Event()
         self._stop = threading.Event()
@@ -252,8 +256,9 @@ class Pipeline:
             self._stop.set()
 
     def _decode(self, jobs: list[ChunkJob]) -> None:
+        frames = self.reader.iter_progressive if self.deinterlace else self.reader.iter_frames
         for start, stop in _runs(jobs):
-            for index, frame in self.reader.iter_frames(start, stop):
+            for index, frame in frames(start, stop):
                 _put(self._decoded, (index, frame), self._stop)
         _put(self._decoded, None, self._stop)
 

@@ -24,6 +24,7 @@ import av
 import av.container
 import numpy as np
 
+from layer_desktop.engine.media.deinterlace import context_run, deinterlaced
 from layer_desktop.engine.media.index import build_index
 from layer_desktop.engine.media.opening import decode_error, open_input, video_stream
 from layer_desktop.engine.media.probe import check_complete
@@ -76,6 +77,7 @@ class FrameReader:
             self.close()
             raise
         self._rotation: int | None = None
+        self._fields: str | None = None  # "progressive", "tff" or "bff": how frame 0 is coded
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_bytes = cache_bytes
         self._cached = 0
@@ -128,6 +130,26 @@ class FrameReader:
                 self._rotation = int(self._decode_exact(0).rotation)
         return self._rotation
 
+    @property
+    def field_order(self) -> str:
+        """How the video is coded, from its first frame: "progressive", "tff" or "bff" (interlaced with
+        the top or the bottom field first)."""
+        if self._fields is None:
+            with self._lock:
+                frame = self._decode_exact(0)
+            # The decoder sets the stream's field order from the first picture: 2/4 (TT, TB) show the top
+            # field first, 3/5 (BB, BT) the bottom one (FFmpeg's AVFieldOrder).
+            bottom = int(self._stream.codec_context.field_order or 0) in (3, 5)
+            if not frame.interlaced_frame:
+                self._fields = "progressive"
+            else:
+                self._fields = "bff" if bottom else "tff"
+        return self._fields
+
+    @property
+    def interlaced(self) -> bool:
+        return self.field_order != "progressive"
+
     def time_of(self, index: int) -> float:
         return float((self.index.pts[index] - self.index.pts[0]) * self.index.time_base)
 
@@ -177,10 +199,24 @@ class FrameReader:
                 yield index, frame
 
     def iter_upright(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-        """Frames ``start`` .. ``stop - 1`` in order as RGB, turned the way they are shown."""
+        """Frames ``start`` .. ``stop - 1`` in order as RGB, turned the way they are shown, and
+        deinterlaced when the video is interlaced (for analysis: face detection sees no combing)."""
         rotation = self.rotation
-        for index, frame in self.iter_frames(start, stop):
+        for index, frame in self.iter_progressive(start, stop):
             yield index, upright(frame.to_ndarray(format="rgb24"), rotation)
+
+    def iter_progressive(
+        self, start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Like ``iter_frames``, deinterlaced (yadif, one frame per frame) when the video is interlaced."""
+        stop = self.frame_count if stop is None else stop
+        if not self.interlaced:
+            yield from self.iter_frames(start, stop)
+            return
+        lo, hi = context_run(start, stop, self.frame_count)
+        for index, frame in deinterlaced(self.iter_frames(lo, hi)):
+            if start <= index < stop:
+                yield index, frame
 
     def invalidate_position(self) -> None:
         """Forget where the decoder stands (after someone else moved the container)."""
