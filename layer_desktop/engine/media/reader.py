@@ -176,6 +176,18 @@ class FrameReader:
             image = upright(image, self.rotation)
         return DecodedFrame(index, self.index.pts[index], self.time_of(index), image)
 
+    def progressive_at(self, index: int, *, rotate: bool = False) -> DecodedFrame:
+        """Frame ``index`` as shown after deinterlacing (as the analysis and the default render see it);
+        the same as ``frame_at`` for a progressive video. Raises as ``frame_at``."""
+        if not self.interlaced:
+            return self.frame_at(index, rotate=rotate)
+        self.check_index(index)
+        ((_, frame),) = list(self.iter_progressive(index, index + 1))
+        image = frame.to_ndarray(format="rgb24")
+        if rotate:
+            image = upright(image, self.rotation)
+        return DecodedFrame(index, self.index.pts[index], self.time_of(index), image)
+
     def frame_at_time(self, seconds: float, *, rotate: bool = False) -> DecodedFrame:
         """The frame shown ``seconds`` after the first frame."""
         target = self.index.pts[0] + round(Fraction(seconds) / self.index.time_base)

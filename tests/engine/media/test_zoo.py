@@ -93,3 +93,17 @@ def test_a_damaged_audio_frame_is_skipped_and_counted(zoo: Zoo, caplog: pytest.L
     pcm = extract_audio(path, 16000)
     assert abs(pcm.duration - 48 / 25) < 0.04
     assert "skipped an audio frame" in caplog.text
+
+
+def test_interlaced_frames_are_deinterlaced_for_analysis(zoo: Zoo) -> None:
+    path = zoo("ts_mpeg2_interlaced")
+    with FrameReader(path) as reader:
+        assert reader.interlaced and reader.field_order in ("tff", "bff")
+        shown = dict(reader.iter_progressive())
+        analysed = dict(reader.iter_upright())
+        for i in (0, 17, 5, 47):
+            single = reader.progressive_at(i).image
+            assert np.array_equal(single, shown[i].to_ndarray(format="rgb24"))
+            assert np.array_equal(single, analysed[i])
+            assert not np.array_equal(single, reader.frame_at(i).image)  # yadif changed the woven frame
+    assert sorted(shown) == list(range(48)) and not any(f.interlaced_frame for f in shown.values())
