@@ -135,15 +135,14 @@ class FrameReader:
         """How the video is coded, from its first frame: "progressive", "tff" or "bff" (interlaced with
         the top or the bottom field first)."""
         if self._fields is None:
-            with self._lock:
-                frame = self._decode_exact(0)
-            # The decoder sets the stream's field order from the first picture: 2/4 (TT, TB) show the top
-            # field first, 3/5 (BB, BT) the bottom one (FFmpeg's AVFieldOrder).
-            bottom = int(self._stream.codec_context.field_order or 0) in (3, 5)
-            if not frame.interlaced_frame:
-                self._fields = "progressive"
-            else:
-                self._fields = "bff" if bottom else "tff"
+            # FFmpeg's AVFieldOrder, as probing the stream found it: 1 progressive, 2/4 (TT, TB) top field
+            # first, 3/5 (BB, BT) bottom field first, 0 unknown: then the first frame says.
+            order = int(self._stream.codec_context.field_order or 0)
+            if order == 0:
+                with self._lock:
+                    interlaced = bool(self._decode_exact(0).interlaced_frame)
+                order = int(self._stream.codec_context.field_order or 0) or (2 if interlaced else 1)
+            self._fields = {1: "progressive", 3: "bff", 5: "bff"}.get(order, "tff")
         return self._fields
 
     @property
