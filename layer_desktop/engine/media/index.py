@@ -42,7 +42,9 @@ class FrameIndex:
     pts: tuple[int, ...]  # presentation time of each frame, rising
     keys: tuple[int, ...]  # the pts the decoder reports for each frame (unique)
     starts: tuple[int, ...]  # frame numbers where decoding can start after a seek, rising, starts[0] == 0
-    seek_ts: tuple[int, ...]  # for each start: the timestamp to seek to (the keyframe packet's dts)
+    # for each start: the timestamp to seek to: the keyframe's pts where packets carry presentation times,
+    # else its dts (a TS seek to a pts lands on the B-frames after the keyframe)
+    seek_ts: tuple[int, ...]
     time_base: Fraction
     decoded: bool = False  # True when the timeline was made by decoding the whole stream
     counted: bool = False  # True when frames are known only by their order: decode from the start
@@ -112,7 +114,9 @@ def _build(path: Path, stream_index: int) -> FrameIndex:
         pts = sorted(scan.pts)
         if not pts:
             raise CorruptMediaError(f"{path} has a video track without frames.", path=path)
-        starts, seek_ts = _starts(pts, scan.key_pts, scan.key_dts, {p: i for i, p in enumerate(pts)})
+        # These demuxers seek by presentation time to the keyframe at or before it (as they always did).
+        at = {p: i for i, p in enumerate(pts)}
+        starts, seek_ts = _starts(pts, scan.key_pts, scan.key_pts, at)
         return FrameIndex(tuple(pts), tuple(pts), starts, seek_ts, tb)
     if exact:  # packets without distinct pts: decode after all
         with av.open(str(path), metadata_errors="ignore") as container:
@@ -133,16 +137,19 @@ def _scan(
         for packet in container.demux(stream):
             if decode:
                 scan.keys.extend(frame.pts for frame in packet.decode())
-            if packet.size == 0 or packet.is_discard:
+            if packet.size == 0:
+                continue
+            if packet.is_keyframe and packet.pts is not None:
+                # also a keyframe an edit list hides: decoding the first shown frame starts there
+                scan.key_pts.append(packet.pts)
+                scan.key_dts.append(packet.dts if packet.dts is not None else packet.pts)
+            if packet.is_discard:
                 continue
             if packet.pts is None or packet.pts in seen:
                 scan.exact = False
             else:
                 seen.add(packet.pts)
                 scan.pts.append(packet.pts)
-            if packet.is_keyframe and packet.pts is not None:
-                scan.key_pts.append(packet.pts)
-                scan.key_dts.append(packet.dts if packet.dts is not None else packet.pts)
     except av.error.FFmpegError as exc:
         raise decode_error(path, exc, f"packet {len(scan.pts)}") from exc
     return scan

@@ -52,6 +52,7 @@ def test_frame_at_equals_the_sequential_decode(zoo: Zoo, name: str) -> None:
         for i in wanted:
             image = reader.frame_at(i).image
             assert np.array_equal(image, frames[i]), f"frame {i} of {name} differs from the decode"
+        assert reader.seeks <= len(wanted)  # each seek lands before its frame: no retries from further back
         assert [i for i, _ in reader.iter_frames(0, len(frames))] == list(range(len(frames)))
         times = [reader.time_of(i) for i in range(len(frames))]
     assert times == sorted(times) and len(set(times)) == len(times)
@@ -107,3 +108,9 @@ def test_interlaced_frames_are_deinterlaced_for_analysis(zoo: Zoo) -> None:
             assert np.array_equal(single, analysed[i])
             assert not np.array_equal(single, reader.frame_at(i).image)  # yadif changed the woven frame
     assert sorted(shown) == list(range(48)) and not any(f.interlaced_frame for f in shown.values())
+
+
+def test_the_first_frame_after_an_edit_list_needs_one_seek(zoo: Zoo) -> None:
+    with FrameReader(zoo("edit_list")) as reader:
+        reader.frame_at(0)
+        assert reader.seeks == 1  # to the keyframe the edit list hides, not past it and back to the start
