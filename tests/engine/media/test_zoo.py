@@ -114,3 +114,13 @@ def test_the_first_frame_after_an_edit_list_needs_one_seek(zoo: Zoo) -> None:
     with FrameReader(zoo("edit_list")) as reader:
         reader.frame_at(0)
         assert reader.seeks == 1  # to the keyframe the edit list hides, not past it and back to the start
+
+
+def test_the_m2ts_timestamps_wrap_and_the_timeline_runs_on(zoo: Zoo) -> None:
+    path = zoo("m2ts_wrap")
+    with av.open(str(path), options={"correct_ts_overflow": "0"}) as c:
+        raw = [p.pts for p in c.demux(video=0) if p.pts is not None]
+    assert max(raw) > 1 << 32 and min(raw) < 90000  # the 33-bit clock wraps inside the file
+    with FrameReader(path) as reader:
+        steps = {b - a for a, b in zip(reader.index.pts, reader.index.pts[1:], strict=False)}
+        assert steps == {3600} and reader.frame_count == 48
