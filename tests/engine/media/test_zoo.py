@@ -3,6 +3,7 @@ returns exactly what a plain sequential decode gives, on every file of the zoo."
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -12,9 +13,12 @@ import numpy as np
 import pytest
 
 from layer_desktop.engine.media.audio import Damage, audio_frames, extract_audio
+from layer_desktop.engine.media.chunks import load_manifest
+from layer_desktop.engine.media.encode import OutputSettings
 from layer_desktop.engine.media.patterns import read_pattern
 from layer_desktop.engine.media.probe import probe
 from layer_desktop.engine.media.reader import FrameReader
+from layer_desktop.engine.media.render import RenderSpec, render
 from tests.media_zoo import ZOO
 
 Zoo = Callable[[str], Path]
@@ -124,3 +128,35 @@ def test_the_m2ts_timestamps_wrap_and_the_timeline_runs_on(zoo: Zoo) -> None:
     with FrameReader(path) as reader:
         steps = {b - a for a, b in zip(reader.index.pts, reader.index.pts[1:], strict=False)}
         assert steps == {3600} and reader.frame_count == 48
+
+
+class Fingerprints:
+    """A passthrough step that notes a hash of every frame it is given."""
+
+    tag = "passthrough"
+
+    def __init__(self) -> None:
+        self.seen: dict[int, str] = {}
+
+    def __call__(self, index: int, frame: av.VideoFrame) -> None:
+        self.seen[index] = hashlib.sha256(frame.to_ndarray(format="rgb24").tobytes()).hexdigest()
+
+
+def test_a_deinterlaced_chunk_is_the_same_alone_as_with_its_neighbours(zoo: Zoo, tmp_path: Path) -> None:
+    src = zoo("ts_mpeg2_interlaced")
+    wd = tmp_path / "work"
+    settings = OutputSettings(preset="veryfast", hardware=False)
+    spec = RenderSpec(str(src), str(tmp_path / "out.mp4"), settings=settings, chunk_frames=16)
+    together, alone = Fingerprints(), Fingerprints()
+    first = render(spec, together, work_dir=wd)
+    assert any("deinterlaced to progressive" in n for n in first.notes)
+    manifest = load_manifest(wd)
+    assert manifest is not None
+    (wd / manifest.chunks[1].file).unlink()  # as if the run had died while writing chunk 1
+    again = render(spec, alone, work_dir=wd)
+    assert again.encoded == (1,) and sorted(alone.seen) == list(range(16, 32))
+    # what the processing step (and the encoder) gets for the chunk does not depend on how it was reached
+    assert all(alone.seen[i] == together.seen[i] for i in range(16, 32))
+    with FrameReader(src) as reader:
+        woven = reader.frame_at(20).image
+    assert hashlib.sha256(woven.tobytes()).hexdigest() != alone.seen[20]  # and it was deinterlaced
