@@ -45,6 +45,8 @@ class Recipe:
     # 21 dB through a 3-3-2 GIF palette) whatever the render does; the PSNR bar measures the render.
     grey: bool = False
     bad_audio_tail: bool = False  # a damaged last audio frame (a capture cut mid-frame)
+    cut: int = 0  # video packets left out at the start (a recording begun mid-GOP)
+    shown: int | None = None  # frames that decode, when not simply those written
     packed: bool = False  # MPEG-4 part 2 B-frames stored DivX/Xvid "packed" (see ``pack_b_frames``)
 
 
@@ -53,6 +55,8 @@ X264_B = {"x264-params": "bframes=2:keyint=24:min-keyint=24:scenecut=0", "preset
 ZOO: dict[str, Recipe] = {
     "ts_bframes": Recipe(".ts", "libx264", time_base=Fraction(1, 90000), step=3600, start=126000,
                          options=X264_B),
+    "ts_cut_mid_gop": Recipe(".ts", "libx264", time_base=Fraction(1, 90000), step=3600, start=90000,
+                             options=X264_B, cut=5, shown=24),
     "avi_packed_b": Recipe(".avi", "mpeg4", options={"bf": "2", "g": "24", "qscale": "3"}, packed=True),
     "avi_h264_b": Recipe(".avi", "libx264", options=X264_B),
     "ts_mpeg2_interlaced": Recipe(".ts", "mpeg2video", width=320, height=192,
@@ -108,8 +112,12 @@ def _write(recipe: Recipe, path: Path) -> None:
         stream = _video_stream(out, recipe)
         tone = _audio_stream(out, recipe.audio) if recipe.audio else None
         fps = 1 / (recipe.time_base * recipe.step)
+        written = 0
         for i, frame in _frames(recipe):
-            out.mux(stream.encode(frame))
+            for packet in stream.encode(frame):
+                written += 1
+                if written > recipe.cut:
+                    out.mux(packet)
             if tone is not None:
                 _mux_tone(out, tone, i, fps, recipe.start * recipe.time_base)
         out.mux(stream.encode(None))

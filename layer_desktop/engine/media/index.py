@@ -2,11 +2,13 @@
 
 Frame ``i`` is the ``i``-th frame the decoder outputs. For containers whose packets carry exact
 presentation timestamps (MP4/MOV, Matroska/WebM, NUT) the timeline comes from demuxing alone: the
-non-discarded packets' pts, sorted (edit lists mark the packets they cut as discarded). Every other
-container (AVI, MPEG-TS/M2TS, MPEG-PS, GIF, ...) is decoded once, because there the packets do not say
-what will be shown: AVI stores decode order only (packed B-frames, H.264 with B-frames), a TS cut mid-GOP
-starts with pictures that cannot be decoded, dropped frames are empty packets. Timelines are kept for
-the files opened last, so probe, the reader and the render of one file decode it once.
+non-discarded packets' pts, sorted (edit lists mark the packets they cut as discarded). MPEG-TS/M2TS/PS
+packets carry presentation times too, but a recording cut mid-GOP starts with pictures that cannot be
+decoded: the first GOPs are decoded to find them, and to check that frames and packets correspond one to
+one (else the whole stream is decoded). AVI stores decode order only: without reordering it is treated
+like a TS; with B-frames (packed or not) the whole stream is decoded once, as is every other container
+(GIF, FLV, ...). Dropped frames (empty packets) are never frames. Timelines are kept for the files opened
+last, so probe, the reader and the render of one file build it once.
 
 ``pts[i]`` is frame ``i``'s presentation time (rising). ``keys[i]`` is the pts the decoder reports for
 it, which identifies it after a seek; in AVI that value is a decode-order stamp, not a time.
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # Demuxers whose packets carry each frame's exact presentation timestamp.
 EXACT_PTS_FORMATS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "nut"})
+# Demuxers whose packets carry presentation timestamps but may start with pictures that do not decode.
+HEAD_CHECKED_FORMATS = frozenset({"mpegts", "mpeg"})
+HEAD_KEYFRAMES = 3  # GOPs decoded to check the packets against the decoder's frames
 CACHED_TIMELINES = 16
 
 
@@ -101,30 +106,78 @@ def build_index(path: Path, stream_index: int) -> FrameIndex:
     return index
 
 
+def _kind(names: set[str], stream: av.VideoStream) -> str:
+    """How to build the timeline: "exact" (packet pts), "head" (packet pts, checked by decoding the first
+    GOPs) or "decode" (decode the whole stream)."""
+    if names & EXACT_PTS_FORMATS:
+        return "exact"
+    if names & HEAD_CHECKED_FORMATS:
+        return "head"
+    if "avi" in names and not stream.codec_context.has_b_frames:
+        return "head"  # AVI stores decode order: only without reordering is that the order shown
+    return "decode"
+
+
 def _build(path: Path, stream_index: int) -> FrameIndex:
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams[stream_index]
         assert isinstance(stream, av.VideoStream)
         tb = stream.time_base or Fraction(1, 1)
-        exact = bool(set(container.format.name.split(",")) & EXACT_PTS_FORMATS)
-        if not exact:
+        kind = _kind(set(container.format.name.split(",")), stream)
+        if kind == "decode":
             stream.thread_type = "AUTO"
-        scan = _scan(container, stream, path, decode=not exact)
-    if exact and scan.exact:
-        pts = sorted(scan.pts)
-        if not pts:
-            raise CorruptMediaError(f"{path} has a video track without frames.", path=path)
-        # These demuxers seek by presentation time to the keyframe at or before it (as they always did).
-        at = {p: i for i, p in enumerate(pts)}
-        starts, seek_ts = _starts(pts, scan.key_pts, scan.key_pts, at)
-        return FrameIndex(tuple(pts), tuple(pts), starts, seek_ts, tb)
-    if exact:  # packets without distinct pts: decode after all
+        scan = _scan(container, stream, path, decode=kind == "decode")
+    if kind != "decode" and scan.exact and scan.pts:
+        shown = set(scan.pts) if kind == "exact" else _head_checked(path, stream_index, scan)
+        if shown is not None:
+            pts = sorted(shown)
+            # MP4/MKV seek by presentation time to the keyframe at or before it (as they always did);
+            # TS/PS/AVI by decode time (a TS seek to a pts lands on the B-frames after the keyframe).
+            seek = scan.key_pts if kind == "exact" else scan.key_dts
+            starts, seek_ts = _starts(pts, scan.key_pts, seek, {p: i for i, p in enumerate(pts)})
+            return FrameIndex(tuple(pts), tuple(pts), starts, seek_ts, tb)
+    if kind != "decode":  # the packets do not tell: decode after all
+        log.info("%s: decoding the whole video stream to build its frame timeline", path)
         with av.open(str(path), metadata_errors="ignore") as container:
             stream = container.streams[stream_index]
             assert isinstance(stream, av.VideoStream)
             stream.thread_type = "AUTO"
             scan = _scan(container, stream, path, decode=True)
     return _from_decoded(scan.keys, scan, tb, path)
+
+
+def _head_checked(path: Path, stream_index: int, scan: _Scan) -> set[int] | None:
+    """The packet pts that become shown frames, found by decoding the first ``HEAD_KEYFRAMES`` GOPs:
+    pictures before the first decodable one (a recording cut mid-GOP, open-GOP B-frames) do not.
+    None when the decoder's frames are not the packets one to one in rising pts, anywhere in that head
+    (fields in separate packets, reordering in AVI): then only decoding everything tells."""
+    fed: set[int] = set()
+    decoded: list[int | None] = []
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = container.streams[stream_index]
+            assert isinstance(stream, av.VideoStream)
+            stream.thread_type = "AUTO"
+            keyframes = 0
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                keyframes += packet.is_keyframe
+                if keyframes > HEAD_KEYFRAMES:
+                    break
+                if packet.pts is not None and not packet.is_discard:
+                    fed.add(packet.pts)
+                decoded.extend(f.pts for f in packet.decode())
+            decoded.extend(f.pts for f in stream.codec_context.decode(None))
+    except av.error.FFmpegError:
+        return None
+    known = [k for k in decoded if k is not None]
+    if not known or len(known) != len(decoded) or known != sorted(set(known)) or not set(known) <= fed:
+        return None
+    missing = fed - set(known)
+    if any(m > known[0] for m in missing):
+        return None
+    return set(scan.pts) - missing
 
 
 def _scan(

@@ -149,6 +149,18 @@ def _first_frame_rotation(container: av.container.InputContainer, stream: av.Vid
     raise CorruptMediaError(f"{path} has a video track with no decodable frame.", path=path)
 
 
+def _video_duration(stated: int | None, tb: Fraction, intervals: list[int], from_rate: float) -> float:
+    """The container's duration when the timeline agrees with it (within two frames: it also knows how
+    long the last frame lasts), else the timeline's (pictures that never decode are not shown)."""
+    if not intervals:
+        return float(stated * tb) if stated else from_rate
+    step = sorted(intervals)[len(intervals) // 2]
+    shown = float((sum(intervals) + step) * tb)
+    if stated and abs(float(stated * tb) - shown) <= 2 * float(step * tb):
+        return float(stated * tb)
+    return shown
+
+
 def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo:
     stream = container.streams.video[0]
     cc = stream.codec_context
@@ -158,12 +170,7 @@ def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo
     intervals = [b - a for a, b in itertools.pairwise(pts)]
     frame_count = len(pts)
     avg = stream.average_rate or stream.guessed_rate or Fraction(0, 1)
-    if stream.duration:
-        duration = float(stream.duration * tb)
-    elif avg:
-        duration = frame_count / float(avg)
-    else:
-        duration = 0.0
+    duration = _video_duration(stream.duration, tb, intervals, frame_count / float(avg) if avg else 0.0)
     turned = rotation % 180 != 0
     return VideoInfo(
         codec=cc.name,
