@@ -77,8 +77,9 @@ def open_input(path: str | Path) -> Iterator[av.container.InputContainer]:
         container.close()
 
 
-# Still-image demuxers that also read animations: a file with more than one picture is a video.
-ANIMATION_FORMATS = frozenset({"gif", "gif_pipe", "webp_pipe"})
+# Still-image demuxers that also read animations and raw camera streams (MJPEG): a file with more than
+# one picture is a video.
+ANIMATION_FORMATS = frozenset({"gif", "gif_pipe", "webp_pipe", "mjpeg"})
 
 
 def is_still_image(container: av.container.InputContainer, path: str | Path) -> bool:

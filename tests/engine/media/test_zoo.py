@@ -19,6 +19,7 @@ from layer_desktop.engine.media.patterns import read_pattern
 from layer_desktop.engine.media.probe import probe
 from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.engine.media.render import RenderSpec, render
+from layer_desktop.errors import UnsupportedFileError
 from tests.media_zoo import ZOO
 
 Zoo = Callable[[str], Path]
@@ -171,3 +172,19 @@ def test_a_ts_begun_mid_gop_shows_from_its_first_keyframe(zoo: Zoo) -> None:
     with FrameReader(path) as reader:
         assert not reader.index.decoded  # found from the packets and the first GOPs, not a full decode
         assert read_pattern(reader.frame_at(0).image) == 24
+
+
+def test_an_animated_gif_is_a_video_and_a_one_picture_gif_a_still(zoo: Zoo, tmp_path: Path) -> None:
+    info = probe(zoo("gif_anim"))
+    assert info.video is not None and info.video.frame_count == 20 and not info.video.vfr
+    still = tmp_path / "one.gif"
+    with av.open(str(still), "w") as out:
+        stream = out.add_stream("gif", rate=10)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "gray"
+        out.mux(stream.encode(av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")))
+        out.mux(stream.encode(None))
+    with pytest.raises(UnsupportedFileError, match="still image"):
+        probe(still)
+    with pytest.raises(UnsupportedFileError, match="still image"):
+        FrameReader(still)
