@@ -57,6 +57,7 @@ ZOO: dict[str, Recipe] = {
                          options=X264_B),
     "ts_cut_mid_gop": Recipe(".ts", "libx264", time_base=Fraction(1, 90000), step=3600, start=90000,
                              options=X264_B, cut=5, shown=24),
+    "raw_h264": Recipe(".h264", "libx264", options=X264_B, fmt="h264"),
     "avi_packed_b": Recipe(".avi", "mpeg4", options={"bf": "2", "g": "24", "qscale": "3"}, packed=True),
     "avi_h264_b": Recipe(".avi", "libx264", options=X264_B),
     "ts_mpeg2_interlaced": Recipe(".ts", "mpeg2video", width=320, height=192,

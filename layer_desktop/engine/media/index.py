@@ -123,6 +123,7 @@ def _build(path: Path, stream_index: int) -> FrameIndex:
         stream = container.streams[stream_index]
         assert isinstance(stream, av.VideoStream)
         tb = stream.time_base or Fraction(1, 1)
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25, 1)
         kind = _kind(set(container.format.name.split(",")), stream)
         if kind == "decode":
             stream.thread_type = "AUTO"
@@ -143,7 +144,7 @@ def _build(path: Path, stream_index: int) -> FrameIndex:
             assert isinstance(stream, av.VideoStream)
             stream.thread_type = "AUTO"
             scan = _scan(container, stream, path, decode=True)
-    return _from_decoded(scan.keys, scan, tb, path)
+    return _from_decoded(scan.keys, scan, tb, path, rate)
 
 
 def _head_checked(path: Path, stream_index: int, scan: _Scan) -> set[int] | None:
@@ -208,15 +209,18 @@ def _scan(
     return scan
 
 
-def _from_decoded(keys: list[int | None], scan: _Scan, tb: Fraction, path: Path) -> FrameIndex:
+def _from_decoded(
+    keys: list[int | None], scan: _Scan, tb: Fraction, path: Path, rate: Fraction
+) -> FrameIndex:
     if not keys:
         raise CorruptMediaError(f"{path} has a video track with no decodable frame.", path=path)
     known = [k for k in keys if k is not None]
     if len(known) != len(keys) or len(set(known)) != len(known):
         # The decoder does not tell its frames apart: count them, and always decode from the start.
         log.info("%s: frames without distinct timestamps; seeking decodes from the start", path)
-        n = len(keys)
-        return FrameIndex(tuple(range(n)), tuple(range(n)), (0,), (0,), tb, decoded=True, counted=True)
+        n, step = len(keys), max(round(1 / (rate * tb)), 1)  # times at the stream's average rate
+        times = tuple(i * step for i in range(n))
+        return FrameIndex(times, tuple(range(n)), (0,), (0,), tb, decoded=True, counted=True)
     unique = [k for k in keys if k is not None]
     pts = sorted(unique)  # the decoder's output order is presentation order; the times are these, sorted
     position = {k: i for i, k in enumerate(unique)}
