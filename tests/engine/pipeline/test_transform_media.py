@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def test_interlaced_mpeg2_ts_transforms_to_a_progressive_output(studio: Studio) 
     src = interlaced_ts(TALK, studio.home / "broadcast.ts", 40)
     out = studio.home / "broadcast_out.mp4"
     job = studio.run(studio.spec(src, out, output_settings={"preset": "veryfast", "chunk_frames": 16}))
-    assert job is not None
+    report = json.loads((job.folder / "state.json").read_text())["report"]
+    assert any("deinterlaced to progressive" in note for note in report["notes"])
     with av.open(str(src)) as c:
         source = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
     with av.open(str(out)) as c:
