@@ -17,6 +17,7 @@ it, which identifies it after a seek; in AVI that value is a decode-order stamp,
 from __future__ import annotations
 
 import bisect
+import contextlib
 import logging
 import threading
 from collections import OrderedDict
@@ -87,8 +88,12 @@ _cache: OrderedDict[tuple[str, int, int, int], FrameIndex] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def build_index(path: Path, stream_index: int) -> FrameIndex:
-    """The timeline of video stream ``stream_index`` of ``path`` (read on an opening of its own).
+def build_index(
+    path: Path, stream_index: int, fresh: av.container.InputContainer | None = None
+) -> FrameIndex:
+    """The timeline of video stream ``stream_index`` of ``path``. ``fresh``: the caller's container of
+    ``path``, standing at the start, which may be demuxed to its end for the packet scan (saves an
+    opening); without it, and for every decoding pass, the file is opened again.
 
     Raises ``CorruptMediaError`` when the stream has no frame or cannot be read to its end.
     """
@@ -98,7 +103,7 @@ def build_index(path: Path, stream_index: int) -> FrameIndex:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    index = _build(path, stream_index)
+    index = _build(path, stream_index, fresh)
     with _cache_lock:
         _cache[key] = index
         while len(_cache) > CACHED_TIMELINES:
@@ -118,13 +123,18 @@ def _kind(names: set[str], stream: av.VideoStream) -> str:
     return "decode"
 
 
-def _build(path: Path, stream_index: int) -> FrameIndex:
-    with av.open(str(path), metadata_errors="ignore") as container:
+def _build(path: Path, stream_index: int, fresh: av.container.InputContainer | None) -> FrameIndex:
+    with contextlib.ExitStack() as stack:
+        container = fresh or stack.enter_context(av.open(str(path), metadata_errors="ignore"))
         stream = container.streams[stream_index]
         assert isinstance(stream, av.VideoStream)
         tb = stream.time_base or Fraction(1, 1)
         rate = stream.average_rate or stream.guessed_rate or Fraction(25, 1)
         kind = _kind(set(container.format.name.split(",")), stream)
+        if kind == "decode" and fresh is not None:  # the caller's decoder stays untouched
+            container = stack.enter_context(av.open(str(path), metadata_errors="ignore"))
+            stream = container.streams[stream_index]
+            assert isinstance(stream, av.VideoStream)
         if kind == "decode":
             stream.thread_type = "AUTO"
         scan = _scan(container, stream, path, decode=kind == "decode")

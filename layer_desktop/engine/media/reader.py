@@ -72,7 +72,7 @@ class FrameReader:
             check_complete(self._container, self.path)
             self._threading_mode = threading_mode
             self._stream.thread_type = threading_mode
-            self.index = build_index(self.path, self._stream.index)
+            self.index = build_index(self.path, self._stream.index, self._container)
         except BaseException:
             self.close()
             raise
