@@ -24,10 +24,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.container
 
+from layer_desktop.engine.media import timeline_cache
 from layer_desktop.engine.media.opening import decode_error
 from layer_desktop.errors import CorruptMediaError
 
@@ -84,7 +86,7 @@ class _Scan:
     keys: list[int | None] = field(default_factory=list)  # decoded frames' pts, in output order
 
 
-_cache: OrderedDict[tuple[str, int, int, int], FrameIndex] = OrderedDict()
+_cache: OrderedDict[timeline_cache.CacheKey, FrameIndex] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -103,12 +105,36 @@ def build_index(
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    index = _build(path, stream_index, fresh)
+    index = _stored(key)
+    if index is None:
+        index = _build(path, stream_index, fresh)
+        if index.decoded:  # the others are quick to build again
+            timeline_cache.save(key, _to_json(index))
     with _cache_lock:
         _cache[key] = index
         while len(_cache) > CACHED_TIMELINES:
             _cache.popitem(last=False)
     return index
+
+
+def _to_json(index: FrameIndex) -> dict[str, Any]:
+    tb = index.time_base
+    return {"pts": index.pts, "keys": index.keys, "starts": index.starts, "seek_ts": index.seek_ts,
+            "time_base": [tb.numerator, tb.denominator], "counted": index.counted}  # fmt: skip
+
+
+def _stored(key: timeline_cache.CacheKey) -> FrameIndex | None:
+    data = timeline_cache.load(key)
+    if data is None:
+        return None
+    try:
+        return FrameIndex(
+            tuple(data["pts"]), tuple(data["keys"]), tuple(data["starts"]), tuple(data["seek_ts"]),
+            Fraction(*data["time_base"]), decoded=True, counted=bool(data["counted"]),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        log.warning("ignoring a damaged timeline cache entry for %s: %s", key[0], exc)
+        return None
 
 
 def _kind(names: set[str], stream: av.VideoStream) -> str:

@@ -12,9 +12,11 @@ import av
 import numpy as np
 import pytest
 
+from layer_desktop.engine.media import index as index_module
 from layer_desktop.engine.media.audio import Damage, audio_frames, extract_audio
 from layer_desktop.engine.media.chunks import load_manifest
 from layer_desktop.engine.media.encode import OutputSettings
+from layer_desktop.engine.media.index import build_index
 from layer_desktop.engine.media.patterns import read_pattern
 from layer_desktop.engine.media.probe import probe
 from layer_desktop.engine.media.reader import FrameReader
@@ -188,3 +190,25 @@ def test_an_animated_gif_is_a_video_and_a_one_picture_gif_a_still(zoo: Zoo, tmp_
         probe(still)
     with pytest.raises(UnsupportedFileError, match="still image"):
         FrameReader(still)
+
+
+def test_a_decoded_timeline_is_kept_on_disk(
+    zoo: Zoo, layer_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = zoo("avi_h264_b")
+    index_module._cache.clear()  # as in a new process
+    first = build_index(path, 0)
+    stored = list((layer_home / "cache" / "timelines").glob("*.json"))
+    assert first.decoded and len(stored) == 1
+
+    def no_decoding(*args: object) -> None:
+        raise AssertionError("decoded again")
+
+    index_module._cache.clear()
+    with monkeypatch.context() as m:
+        m.setattr(index_module, "_build", no_decoding)
+        again = build_index(path, 0)
+    assert again == first and again.keys != tuple(sorted(again.keys))  # the decoder's order, kept
+    stored[0].write_text("{damaged")
+    index_module._cache.clear()
+    assert build_index(path, 0) == first  # a damaged entry is built again
