@@ -7,8 +7,9 @@ packets carry presentation times too, but a recording cut mid-GOP starts with pi
 decoded: the first GOPs are decoded to find them, and to check that frames and packets correspond one to
 one (else the whole stream is decoded). AVI stores decode order only: without reordering it is treated
 like a TS; with B-frames (packed or not) the whole stream is decoded once, as is every other container
-(GIF, FLV, ...). Dropped frames (empty packets) are never frames. Timelines are kept for the files opened
-last, so probe, the reader and the render of one file build it once.
+(GIF, FLV, ...). Dropped frames (empty packets) are never frames. Timelines are kept in memory for the
+files opened last, so probe, the reader and the render of one file build it once, and those that took a
+whole decode also on disk (``timeline_cache``), so other processes do not decode the file again.
 
 ``pts[i]`` is frame ``i``'s presentation time (rising). ``keys[i]`` is the pts the decoder reports for
 it, which identifies it after a seek; in AVI that value is a decode-order stamp, not a time.
