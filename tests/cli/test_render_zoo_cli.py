@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
 from layer_desktop.cli import main
+from layer_desktop.engine.media.patterns import read_pattern
 from layer_desktop.engine.media.reader import FrameReader
 from tests.media_zoo import ZOO
 
@@ -115,3 +117,23 @@ def test_interlaced_source_is_deinterlaced_by_default_and_kept_on_request(
     assert len(frames) == len(reference)
     worst = min(psnr(f.to_ndarray(format="rgb24"), r) for f, r in zip(frames, reference, strict=True))
     assert worst >= 35.0
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_thumbnails_show_the_frames_they_name(
+    zoo: Zoo, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["thumbs", str(zoo(name)), "-n", "4", "-o", str(tmp_path), "--height", "96"])
+    captured = capsys.readouterr()
+    assert code == 0 and "Traceback" not in captured.out + captured.err, captured.err
+    pictures = sorted(tmp_path.glob("thumb_*.png"))
+    assert len(pictures) == 4
+    recipe = ZOO[name]
+    first_shown = {"edit_list": 20, "ts_cut_mid_gop": 24}.get(name, 0)
+    written = [
+        i for i in range(first_shown, recipe.frames) if i not in recipe.drop
+    ]  # frame n shows written[n]
+    for picture in pictures:
+        named = int(picture.stem.rsplit("frame", 1)[1])
+        rgb = cv2.cvtColor(cv2.imread(str(picture)), cv2.COLOR_BGR2RGB)
+        assert read_pattern(rgb) == written[named]

@@ -49,7 +49,7 @@ def thumbnail_strip(path: str | Path, n: int, *, height: int = 90, exact: bool =
     """``n`` thumbnails ``height`` pixels high; ``exact`` decodes the precise frames (slower)."""
     with FrameReader(path, cache_bytes=0) as reader:
         wanted = evenly_spaced(reader.frame_count, n)
-        if exact:
+        if exact or reader.index.counted:  # a stream without timestamps cannot seek: decode in order
             return [_exact(reader, i, height) for i in wanted]
         return _keyframes(reader, wanted, height)
 
