@@ -4,6 +4,8 @@
    ÷ a plain PyAV decode → encode with identical encoder settings.          target ≤ 1.10
 2. Random-seek latency of FrameReader.frame_at on a generated 1080p H.264 clip with a 250-frame GOP:
    p50 / p95 in ms, and the same p95 ÷ one sequential frame decode.       target p95 ≤ 80 ms
+3. The frame timeline of a generated 720p H.264 MPEG-TS with 2 s GOPs (packets + the first GOPs
+   decoded) ÷ decoding the whole stream.                                  target ≤ 0.5
 
 Usage: python benchmarks/bench_media.py [--clip FILE] [--seeks 60] [--repeat 3]
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 import av
 
 from layer_desktop.engine.media.encode import OutputSettings, add_video_stream, choose_encoder
+from layer_desktop.engine.media.index import build_index
 from layer_desktop.engine.media.patterns import write_pattern_clip
 from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.engine.media.render import RenderSpec, render
@@ -96,6 +99,22 @@ def bench_seek(seeks: int) -> None:
         made = time.perf_counter() - t
         for mode in ("AUTO", "SLICE"):
             seek_latency(clip, seeks, mode, made)
+        timeline_cost(Path(tmp) / "gops_720p.ts")
+
+
+def timeline_cost(ts: Path) -> None:
+    write_pattern_clip(ts, 500, width=1280, height=720, fps=25, gop=50, bframes=3, preset="veryfast")
+    t = time.perf_counter()
+    with av.open(str(ts)) as c:
+        frames = sum(1 for _ in c.decode(video=0))
+    full = time.perf_counter() - t
+    t = time.perf_counter()
+    index = build_index(ts, 0)
+    ours = time.perf_counter() - t
+    print(f"timeline 720p H.264 MPEG-TS, GOP 50, {frames} frames ({len(index)} on the timeline)")
+    print(f"        whole decode              : {full * 1000:7.1f} ms")
+    print(f"        build_index               : {ours * 1000:7.1f} ms")
+    print(f"        ratio                     : {ours / full:7.3f}   (target <= 0.5)")
 
 
 def seek_latency(clip: Path, seeks: int, mode: str, made: float) -> None:

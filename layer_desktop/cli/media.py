@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from rich.table import Table
 
 from layer_desktop.cli.common import out, progress_bar
 from layer_desktop.engine.media.domain import CHUNK_FRAMES_MAX, CHUNK_FRAMES_MIN, CRF_MAX, CRF_MIN, Preset
-from layer_desktop.engine.media.encode import Codec, OutputSettings
+from layer_desktop.engine.media.encode import Codec, FieldOrder, OutputSettings
 from layer_desktop.engine.media.pipeline import Passthrough
 from layer_desktop.engine.media.preflight import check_output, disk_errors, hold_output
 from layer_desktop.engine.media.probe import MediaInfo, probe
@@ -95,7 +96,7 @@ def _settings(codec: Codec, crf: int, preset: Preset, hardware: bool) -> OutputS
 
 def render_cmd(
     source: Annotated[Path, typer.Argument(help="Source video.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output MP4.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .mp4, .mov or .mkv.")],
     passthrough: Annotated[bool, typer.Option("--passthrough", help="Identity processing step.")] = False,
     chunk_frames: Annotated[
         int,
@@ -113,6 +114,10 @@ def render_cmd(
         str | None,
         typer.Option(help="Re-render only this inclusive range (e.g. 30-40) of an earlier render."),
     ] = None,
+    field_order: Annotated[
+        str,
+        typer.Option(help="Interlaced sources: 'progressive' (deinterlace) or 'keep' (write interlaced)."),
+    ] = "progressive",
 ) -> None:
     """Render SOURCE to OUTPUT in resumable chunks (run it again after a crash to resume).
 
@@ -123,7 +128,11 @@ def render_cmd(
             "Only --passthrough renders are available from `layer render` so far.",
             hint="Add --passthrough (the persona transform job arrives with the face-swap stage).",
         )
-    spec = RenderSpec(str(source), str(output), _settings(codec, crf, preset, hardware), chunk_frames, audio)
+    if field_order not in ("progressive", "keep"):
+        raise InputError(f"Unknown field order '{field_order}'.", hint="Use progressive or keep.")
+    fields: FieldOrder = "keep" if field_order == "keep" else "progressive"
+    settings = replace(_settings(codec, crf, preset, hardware), field_order=fields)
+    spec = RenderSpec(str(source), str(output), settings, chunk_frames, audio)
     wd = work_dir or default_work_dir(spec)
     extra = () if audio in ("source", "none") else (Path(audio),)
     check_output(source, output, wd, crf=crf, other_inputs=extra)  # before any work
@@ -167,6 +176,8 @@ def _print_report(report: RenderReport) -> None:
     out.print(f"chunks: {len(report.encoded)} encoded, {len(report.reused)} reused of {report.chunks}")
     if report.fallback_reason:
         out.print(f"[dim]hardware encoder not used: {report.fallback_reason}[/]")
+    for note in report.notes:
+        out.print(f"note: {note}")
 
 
 def register(app: typer.Typer) -> None:

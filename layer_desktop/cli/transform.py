@@ -57,6 +57,8 @@ def _print_report(r: TransformReport) -> None:
         out.print(f"flagged for review: {flags} (see `layer review {r.job_id}`)")
     if r.fallback_reason:
         out.print(f"[dim]hardware encoder not used: {r.fallback_reason}[/]")
+    for note in r.notes:
+        out.print(f"note: {note}")
 
 
 def transform(

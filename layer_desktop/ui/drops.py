@@ -12,6 +12,8 @@ from pathlib import Path
 from layer_desktop.errors import InputError
 
 VIDEO = {".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi"}
+# what cameras, broadcast captures and the web write besides (the media engine reads them frame-exactly)
+VIDEO |= {".ts", ".m2ts", ".mts", ".mpg", ".mpeg", ".gif"}
 IMAGE = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 AUDIO = {".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac"}
 PROJECT = ".layer"

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROJECT_FILTER = "Layer projects (*.layer);;All files (*)"
-VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.webm *.m4v *.avi);;All files (*)"
+VIDEO_FILTER = (
+    "Videos (*.mp4 *.mov *.mkv *.webm *.m4v *.avi *.ts *.m2ts *.mts *.mpg *.mpeg *.gif);;All files (*)"
+)
 
 
 class StudioActions:

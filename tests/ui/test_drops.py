@@ -94,3 +94,13 @@ def test_voice_samples_alone_say_a_photo_is_needed(window: MainWindow, qtbot: Qt
     qtbot.waitUntil(lambda: error_dialog(window) is not None, timeout=20_000)
     box = error_dialog(window)
     assert box is not None and "photo" in box.text() and "speech.mp3" in box.text()
+
+
+def test_camera_broadcast_and_animation_files_are_videos(tmp_path: Path) -> None:
+    from layer_desktop.ui.drops import plan_drop
+
+    names = ["cam.MTS", "show.m2ts", "tv.ts", "dvd.mpg", "loop.gif", "old.avi"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    plan = plan_drop([tmp_path / n for n in names])
+    assert [p.name for p in plan.videos] == names

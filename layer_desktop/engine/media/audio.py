@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +35,29 @@ class Pcm:
         return np.asarray(self.samples.mean(axis=0), dtype=np.float32)
 
 
+# Decoder errors that mean one damaged frame: skipped (and counted), decoding goes on with the next.
+FRAME_ERRORS = (av.error.InvalidDataError, av.error.UndefinedError, av.error.PatchWelcomeError)
+
+
+@dataclass
+class Damage:
+    """Audio frames skipped because they did not decode."""
+
+    frames: int = 0
+
+
+def audio_frames(
+    container: av.container.InputContainer, stream: av.AudioStream, path: Path, damage: Damage
+) -> Iterator[av.AudioFrame]:
+    """Decoded frames of ``stream``; a frame that does not decode is skipped, logged and counted."""
+    for packet in container.demux(stream):
+        try:
+            yield from packet.decode()
+        except FRAME_ERRORS as exc:
+            damage.frames += 1
+            log.warning("%s: skipped an audio frame that does not decode (%s)", path, exc)
+
+
 def extract_audio(path: str | Path, rate: int = 16000, *, channels: int = 1) -> Pcm:
     """The first audio track as float32 PCM at ``rate`` Hz with 1 or 2 ``channels``.
 
@@ -55,7 +79,7 @@ def extract_audio(path: str | Path, rate: int = 16000, *, channels: int = 1) -> 
         resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
         parts: list[np.ndarray] = []
         try:
-            for frame in container.decode(stream):
+            for frame in audio_frames(container, stream, p, Damage()):
                 parts.extend(r.to_ndarray() for r in resampler.resample(frame))
             parts.extend(r.to_ndarray() for r in resampler.resample(None))
         except (av.error.FFmpegError, ValueError) as exc:

@@ -21,6 +21,7 @@ from layer_desktop.errors import EncodeError
 log = logging.getLogger(__name__)
 
 Codec = Literal["h264", "hevc"]
+FieldOrder = Literal["progressive", "keep"]
 SOFTWARE = {"h264": "libx264", "hevc": "libx265"}
 HARDWARE = {"h264": "h264_nvenc", "hevc": "hevc_nvenc"}
 # x264/x265 preset names mapped onto NVENC's p1 (fastest) .. p7 (slowest).
@@ -48,6 +49,9 @@ class OutputSettings:
     pix_fmt: str = "yuv420p"
     hardware: bool = True  # try NVENC first
     threads: int = 0  # 0 = the encoder decides
+    # Interlaced sources: "progressive" deinterlaces every frame (yadif, one frame per frame) and writes
+    # progressive video; "keep" encodes interlaced with the source's field order.
+    field_order: FieldOrder = "progressive"
 
     def __post_init__(self) -> None:
         check_output_settings(self.codec, self.crf, self.preset)
@@ -75,8 +79,28 @@ class EncoderChoice:
     fallback_reason: str | None  # why the hardware encoder was not used, when it was wanted
 
 
-def encoder_options(settings: OutputSettings, encoder: str, gop: int) -> dict[str, str]:
-    """The AVOptions for ``encoder`` that realise ``settings`` with a closed GOP of at most ``gop`` frames."""
+# Pixel formats that halve the chroma width (and height): frame sizes must be even.
+SUBSAMPLED_WIDTH = frozenset({"yuv420p", "yuv422p", "nv12", "yuvj420p", "yuv420p10le", "p010le"})
+SUBSAMPLED_HEIGHT = frozenset({"yuv420p", "nv12", "yuvj420p", "yuv420p10le", "p010le"})
+
+
+def encodable_size(width: int, height: int, pix_fmt: str) -> tuple[int, int]:
+    """The frame size to encode a ``width`` × ``height`` picture at in ``pix_fmt``: odd sides that chroma
+    subsampling cannot hold are padded by one pixel (right column / bottom row repeated)."""
+    w = width + (width % 2 if pix_fmt in SUBSAMPLED_WIDTH else 0)
+    h = height + (height % 2 if pix_fmt in SUBSAMPLED_HEIGHT else 0)
+    return w, h
+
+
+# Encoders that can write interlaced video with a chosen field order (``field_order="keep"``).
+INTERLACED_ENCODERS = frozenset({"libx264"})
+
+
+def encoder_options(
+    settings: OutputSettings, encoder: str, gop: int, fields: str | None = None
+) -> dict[str, str]:
+    """The AVOptions for ``encoder`` that realise ``settings`` with a closed GOP of at most ``gop`` frames;
+    ``fields`` ("tff"/"bff", libx264 only) encodes interlaced with that field first."""
     if encoder.endswith("_nvenc"):
         return {
             "preset": NVENC_PRESETS.get(settings.preset, "p5"),
@@ -89,6 +113,8 @@ def encoder_options(settings: OutputSettings, encoder: str, gop: int) -> dict[st
     opts = {"crf": str(settings.crf), "preset": settings.preset}
     if encoder == "libx264":
         opts["x264-params"] = f"keyint={gop}:min-keyint=1:open-gop=0"
+        if fields in ("tff", "bff"):
+            opts["x264-params"] += f":{fields}=1"
     elif encoder == "libx265":
         opts["x265-params"] = f"keyint={gop}:min-keyint=1:open-gop=0:log-level=error"
     return opts
@@ -135,6 +161,7 @@ def add_video_stream(
     time_base: Fraction,
     gop: int,
     colour: ColourTags | None = None,
+    fields: str | None = None,
 ) -> av.VideoStream:
     """Add an encoding video stream to ``out``; raises ``EncodeError`` when the encoder refuses."""
     try:
@@ -146,7 +173,7 @@ def add_video_stream(
         stream.codec_context.gop_size = gop
         if settings.threads:
             stream.codec_context.thread_count = settings.threads
-        stream.options = dict(encoder_options(settings, encoder, gop))
+        stream.options = dict(encoder_options(settings, encoder, gop, fields))
         if colour is not None:
             cc = stream.codec_context
             cc.colorspace, cc.color_range = colour.space, colour.range

@@ -23,6 +23,7 @@ import av
 import av.container
 from av.stream import Stream
 
+from layer_desktop.engine.media.audio import Damage, audio_frames
 from layer_desktop.engine.media.opening import audio_stream, open_input
 from layer_desktop.errors import EncodeError, RenderStateError
 
@@ -41,6 +42,22 @@ class VideoTiming:
     rate: Fraction
     end_pts: int | None = None  # where the last frame ends (output time base); None: as the encoder said
     rotation: int = 0
+
+
+# Output containers by file extension; anything else is written as MP4.
+CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+# Audio codecs players accept in MP4/MOV; others (PCM, Vorbis, Opus, FLAC, ...) are encoded to AAC.
+MP4_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac"})
+
+
+def container_for(output: Path) -> str:
+    """The muxer for ``output``, from its extension (.mp4/.m4v, .mov, .mkv; otherwise MP4)."""
+    return CONTAINERS.get(output.suffix.lower(), "mp4")
+
+
+def audio_needs_encoding(codec: str, container: str) -> bool:
+    """True when ``container`` cannot carry ``codec`` audio as it is (Matroska carries any)."""
+    return container != "matroska" and codec not in MP4_AUDIO
 
 
 @dataclass(frozen=True)
@@ -114,21 +131,41 @@ def _copied_audio(
         yield p
 
 
+def _decoded_audio(
+    container: av.container.InputContainer, path: Path, notes: list[str]
+) -> Iterator[av.AudioFrame]:
+    """The first audio track's frames; frames that do not decode are skipped and noted."""
+    damage = Damage()
+    yield from audio_frames(container, container.streams.audio[0], path, damage)
+    if damage.frames:
+        notes.append(f"{damage.frames} damaged audio frame(s) of {path.name} skipped")
+
+
 def _encoded_audio(
-    container: av.container.InputContainer, out_stream: av.AudioStream, offset: float
+    container: av.container.InputContainer,
+    out_stream: av.AudioStream,
+    offset: float,
+    path: Path,
+    notes: list[str],
 ) -> Iterator[av.Packet[av.AudioStream]]:
-    stream = container.streams.audio[0]
-    resampler = av.AudioResampler(format="fltp", layout=out_stream.codec_context.layout, rate=out_stream.rate)
-    skip = round(offset * out_stream.rate)
-    written = 0
-    for frame in container.decode(stream):
+    rate = out_stream.rate
+    resampler = av.AudioResampler(format="fltp", layout=out_stream.codec_context.layout, rate=rate)
+    written: int | None = None  # output samples so far; set from the first frame's time
+    skip = 0
+    for frame in _decoded_audio(container, path, notes):
+        if written is None:
+            # Line the sound up with the video as the source did: start where the source's audio starts
+            # relative to the first video frame, dropping any sound from before it.
+            lead = round(((frame.time or 0.0) - offset) * rate)
+            written, skip = max(lead, 0), max(-lead, 0)
         for r in resampler.resample(frame):
             if skip >= r.samples:
                 skip -= r.samples
                 continue
-            r.pts, r.time_base = written, Fraction(1, out_stream.rate)
+            r.pts, r.time_base = written, Fraction(1, rate)
             written += r.samples
             yield from out_stream.encode(r)
+    written = written or 0
     for r in resampler.resample(None):
         r.pts, r.time_base = written, Fraction(1, out_stream.rate)
         written += r.samples
@@ -148,15 +185,18 @@ def join_chunks(
     timing: VideoTiming,
     audio: AudioPlan,
     metadata: Mapping[str, str] | None = None,
+    notes: list[str] | None = None,
 ) -> Path:
     """Write ``output`` from ``chunks`` (in order) plus audio; the file appears only when complete.
 
-    ``metadata`` becomes container tags (MP4 ``mdta`` keys, so any key name survives)."""
+    The container follows ``output``'s extension (``container_for``); audio it cannot carry is encoded
+    to AAC. ``metadata`` becomes container tags (MP4 ``mdta`` keys, so any key name survives).
+    What the join changed or skipped is appended to ``notes``. Raises ``EncodeError``."""
     if not chunks:
         raise RenderStateError("There are no chunks to join.")
     tmp = output.with_name(f".{output.stem}.partial{output.suffix}")
     try:
-        _write(chunks, tmp, timing, audio, metadata or {})
+        _write(chunks, tmp, timing, audio, metadata or {}, notes if notes is not None else [])
         os.replace(tmp, output)
     except av.error.FFmpegError as exc:
         raise EncodeError(f"Writing {output} failed: {exc}", path=output) from exc
@@ -171,11 +211,14 @@ def _write(
     timing: VideoTiming,
     audio: AudioPlan,
     metadata: Mapping[str, str],
+    notes: list[str],
 ) -> None:
+    fmt = container_for(tmp)
     flags = "+faststart+use_metadata_tags" if metadata else "+faststart"
+    options = {} if fmt == "matroska" else {"movflags": flags}
     with (
         av.open(str(chunks[0].path)) as first,
-        av.open(str(tmp), "w", format="mp4", options={"movflags": flags}) as out,
+        av.open(str(tmp), "w", format=fmt, options=options) as out,
     ):
         out.metadata.update(metadata)
         v_out = out.add_stream_from_template(first.streams.video[0])
@@ -189,11 +232,14 @@ def _write(
             return
         with open_input(audio.source) as a_in:
             a_src = audio_stream(a_in, audio.source)
-            if audio.reencode:
+            if audio.reencode or audio_needs_encoding(a_src.codec_context.name, fmt):
+                if not audio.reencode:
+                    notes.append(f"{a_src.codec_context.name} audio encoded to AAC ({fmt} does not carry it)")
                 layout = "mono" if a_src.codec_context.layout.nb_channels == 1 else "stereo"
                 a_out = out.add_stream("aac", rate=a_src.codec_context.sample_rate or 48000, layout=layout)
                 a_out.codec_context.bit_rate = 128_000 if layout == "mono" else 192_000
-                a_packets = _retarget(_encoded_audio(a_in, a_out, audio.offset), a_out)
+                packets = _encoded_audio(a_in, a_out, audio.offset, audio.source, notes)
+                a_packets = _retarget(packets, a_out)
             else:
                 a_out = out.add_stream_from_template(a_src)
                 a_packets = _retarget(_copied_audio(a_in, audio.offset), a_out)

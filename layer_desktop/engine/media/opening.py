@@ -77,11 +77,33 @@ def open_input(path: str | Path) -> Iterator[av.container.InputContainer]:
         container.close()
 
 
+# Still-image demuxers that also read animations and raw camera streams (MJPEG): a file with more than
+# one picture is a video.
+ANIMATION_FORMATS = frozenset({"gif", "gif_pipe", "webp_pipe", "mjpeg"})
+
+
+def is_still_image(container: av.container.InputContainer, path: str | Path) -> bool:
+    """True for a photo: a still-image format holding one picture (an animated GIF is a video)."""
+    names = set(container.format.name.split(","))
+    if not names & STILL_IMAGE_FORMATS:
+        return False
+    if not names & ANIMATION_FORMATS:
+        return True
+    # Counted on a second opening, so the caller's container still stands at the start.
+    with av.open(str(path), metadata_errors="ignore") as other:
+        if not other.streams.video:
+            return True
+        pictures = 0
+        for packet in other.demux(other.streams.video[0]):
+            pictures += packet.size > 0
+            if pictures > 1:
+                return False
+    return True
+
+
 def video_stream(container: av.container.InputContainer, path: str | Path) -> av.VideoStream:
     """The first video stream; raises ``NoVideoStreamError`` or, for a photo, ``UnsupportedFileError``."""
-    if container.format.name in STILL_IMAGE_FORMATS or any(
-        name in STILL_IMAGE_FORMATS for name in container.format.name.split(",")
-    ):
+    if is_still_image(container, path):
         raise UnsupportedFileError(
             f"{path} is a still image, not a video.",
             hint=(

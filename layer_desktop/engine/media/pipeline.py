@@ -76,6 +76,7 @@ class EncodeTarget:
     first_pts: int  # the source pts that becomes output pts 0
     processor_tag: str
     colour: ColourTags | None = None
+    fields: str | None = None  # "tff"/"bff": encode interlaced with that field first; None: progressive
 
 
 class _Stop(Exception):
@@ -132,6 +133,9 @@ class ChunkWriter:
             self._open(job)
         assert self._stream is not None and self._out is not None
         assert frame.pts is not None  # every decoded frame the reader yields has a pts
+        if (frame.width, frame.height) != (self.target.width, self.target.height):
+            frame = padded(frame, self.target.width, self.target.height)
+        assert frame.pts is not None
         frame.pts -= self.target.first_pts
         frame.time_base = self.target.time_base
         frame.pict_type = av.video.frame.PictureType.NONE  # let the encoder choose (no stray forced IDRs)
@@ -154,7 +158,7 @@ class ChunkWriter:
         self._out = av.open(str(self._part), "w", format="nut")
         self._stream = add_video_stream(
             self._out, t.encoder, t.settings, width=t.width, height=t.height, rate=t.rate,
-            time_base=t.time_base, gop=job.stop - job.start, colour=t.colour,
+            time_base=t.time_base, gop=job.stop - job.start, colour=t.colour, fields=t.fields,
         )  # fmt: skip
         self._job, self._packets = job, 0
 
@@ -181,6 +185,16 @@ class ChunkWriter:
         self.on_done(record)
 
 
+def padded(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
+    """``frame`` grown to ``width`` × ``height`` by repeating its last column and row (odd sizes)."""
+    image = frame.to_ndarray(format="rgb24")
+    grow = ((0, height - frame.height), (0, width - frame.width), (0, 0))
+    grown: np.ndarray = np.pad(image, grow, mode="edge").astype(np.uint8, copy=False)
+    out = av.VideoFrame.from_ndarray(grown, format="rgb24")
+    out.pts, out.time_base = frame.pts, frame.time_base
+    return out
+
+
 def _as_frame(result: np.ndarray | av.VideoFrame | None, source: av.VideoFrame) -> av.VideoFrame:
     if result is None:
         return source
@@ -202,8 +216,11 @@ class Pipeline:
         *,
         progress: Callable[[int], None] | None = None,
         cancel: threading.Event | None = None,
+        deinterlace: bool = False,
     ) -> None:
+        """``deinterlace``: the processing step and the encoder get progressive frames (yadif)."""
         self.reader, self.processor, self.writer = reader, processor, writer
+        self.deinterlace = deinterlace
         self.progress = progress
         self.cancel = cancel or threading.Event()
         self._stop = threading.Event()
@@ -239,8 +256,9 @@ class Pipeline:
             self._stop.set()
 
     def _decode(self, jobs: list[ChunkJob]) -> None:
+        frames = self.reader.iter_progressive if self.deinterlace else self.reader.iter_frames
         for start, stop in _runs(jobs):
-            for index, frame in self.reader.iter_frames(start, stop):
+            for index, frame in frames(start, stop):
                 _put(self._decoded, (index, frame), self._stop)
         _put(self._decoded, None, self._stop)
 

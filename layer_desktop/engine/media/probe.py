@@ -1,7 +1,7 @@
 """``probe(path)``: what a media file holds, as plain serialisable data.
 
-Frame counts and VFR come from the container's sample index when it has one (MP4/MOV: no reading of
-the media data at all), else from demuxing the packets (no decoding). Rotation comes from the first
+Frame counts and VFR come from the frame timeline (``index.build_index``), the same one the reader and
+the render use, so probe's count is the number of frames that decode. Rotation comes from the first
 decoded frame's display matrix, which is where FFmpeg puts both the matrix and the old ``rotate`` tag.
 """
 
@@ -17,14 +17,18 @@ from typing import Any
 import av
 import av.container
 
+from layer_desktop.engine.media.audio import Damage, audio_frames
 from layer_desktop.engine.media.index import build_index
-from layer_desktop.engine.media.opening import STILL_IMAGE_FORMATS, decode_error, open_input
+from layer_desktop.engine.media.opening import decode_error, is_still_image, open_input
 from layer_desktop.errors import CorruptMediaError, UnsupportedFileError
 
 log = logging.getLogger(__name__)
 
-# Frame intervals that differ by more than this share of the mean make a clip variable-frame-rate.
+# Frame intervals that differ by more than this share of the mean make a clip variable-frame-rate...
 VFR_TOLERANCE = 0.02
+# ...or by more than this, whichever is larger: timestamps rounded to milliseconds (WebM, MKV) step
+# 33/34 ms at 30 fps, and 1001-based rates step 3003/3004 ticks.
+VFR_ROUNDING_SECONDS = 0.001
 
 COLOR_SPACES = {0: "rgb", 1: "bt709", 2: "unspecified", 5: "bt470bg", 6: "smpte170m", 9: "bt2020nc"}
 COLOR_PRIMARIES = {1: "bt709", 2: "unspecified", 5: "bt470bg", 6: "smpte170m", 9: "bt2020"}
@@ -65,6 +69,7 @@ class AudioInfo:
     layout: str
     duration: float
     start_time: float
+    damaged_frames: int = 0  # frames that did not decode (counted only when the duration was decoded)
 
 
 @dataclass(frozen=True)
@@ -87,11 +92,11 @@ def probe(path: str | Path) -> MediaInfo:
     """Describe ``path``; raises a ``MediaError`` subclass for empty, unreadable, truncated or still files."""
     p = Path(path)
     with open_input(p) as container:
-        if container.format.name in STILL_IMAGE_FORMATS:
+        if is_still_image(container, p):
             raise UnsupportedFileError(f"{p} is a still image, not a video or audio file.", path=p)
         check_complete(container, p)
         video = _video_info(container, p) if container.streams.video else None
-        audio = _audio_info(container.streams.audio[0]) if container.streams.audio else None
+        audio = _audio_info(p, container.streams.audio[0].index) if container.streams.audio else None
         if video is None and audio is None:
             raise UnsupportedFileError(f"{p} holds neither video nor audio.", path=p)
         duration = container.duration / av.time_base if container.duration else 0.0
@@ -125,31 +130,17 @@ def check_complete(container: av.container.InputContainer, path: Path) -> None:
             )
 
 
-def rewind(container: av.container.InputContainer, stream: av.VideoStream) -> None:
-    """Go back to the start of ``stream`` (a no-op on a fresh container)."""
-    container.seek(stream.start_time or 0, stream=stream, backward=True)
-
-
-def _intervals_from_index(stream: av.VideoStream) -> list[int] | None:
-    # Trust the container's index only when it lists every frame (MP4/MOV sample tables); Matroska cues
-    # list keyframes only, and a stream with no frame count cannot be checked.
-    entries = stream.index_entries
-    if entries is None or len(entries) < 2 or not stream.frames or len(entries) != stream.frames:
-        return None
-    ts = [e.timestamp for e in entries if not e.is_discard]
-    return [b - a for a, b in itertools.pairwise(ts)]
-
-
-def is_vfr(intervals: list[int]) -> bool:
-    """True when frame intervals vary by more than ``VFR_TOLERANCE`` of their mean."""
+def is_vfr(intervals: list[int], time_base: Fraction = Fraction(1, 90000)) -> bool:
+    """True when frame intervals (in ``time_base`` ticks) vary by more than timestamp rounding explains:
+    more than ``VFR_TOLERANCE`` of their mean, one tick, and ``VFR_ROUNDING_SECONDS``."""
     if len(intervals) < 2:
         return False
     mean = sum(intervals) / len(intervals)
-    return mean > 0 and (max(intervals) - min(intervals)) > VFR_TOLERANCE * mean
+    allowed = max(VFR_TOLERANCE * mean, 1.0, float(VFR_ROUNDING_SECONDS / time_base))
+    return mean > 0 and (max(intervals) - min(intervals)) > allowed
 
 
 def _first_frame_rotation(container: av.container.InputContainer, stream: av.VideoStream, path: Path) -> int:
-    rewind(container, stream)
     try:
         for frame in container.decode(stream):
             return int(frame.rotation)
@@ -158,26 +149,28 @@ def _first_frame_rotation(container: av.container.InputContainer, stream: av.Vid
     raise CorruptMediaError(f"{path} has a video track with no decodable frame.", path=path)
 
 
+def _video_duration(stated: int | None, tb: Fraction, intervals: list[int], from_rate: float) -> float:
+    """The container's duration when the timeline agrees with it (within two frames: it also knows how
+    long the last frame lasts), else the timeline's (pictures that never decode are not shown)."""
+    if not intervals:
+        return float(stated * tb) if stated else from_rate
+    step = sorted(intervals)[len(intervals) // 2]
+    shown = float((sum(intervals) + step) * tb)
+    if stated and abs(float(stated * tb) - shown) <= 2 * float(step * tb):
+        return float(stated * tb)
+    return shown
+
+
 def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo:
     stream = container.streams.video[0]
     cc = stream.codec_context
     tb = stream.time_base or Fraction(1, 1)
-    intervals = _intervals_from_index(stream)
-    if intervals is None:
-        rewind(container, stream)
-        pts = list(build_index(container, stream, path).pts)
-        intervals = [b - a for a, b in itertools.pairwise(pts)]
-        frame_count = len(pts)
-    else:
-        frame_count = int(stream.frames) or len(intervals) + 1
     rotation = _first_frame_rotation(container, stream, path)
+    pts = build_index(path, stream.index).pts
+    intervals = [b - a for a, b in itertools.pairwise(pts)]
+    frame_count = len(pts)
     avg = stream.average_rate or stream.guessed_rate or Fraction(0, 1)
-    if stream.duration:
-        duration = float(stream.duration * tb)
-    elif avg:
-        duration = frame_count / float(avg)
-    else:
-        duration = 0.0
+    duration = _video_duration(stream.duration, tb, intervals, frame_count / float(avg) if avg else 0.0)
     turned = rotation % 180 != 0
     return VideoInfo(
         codec=cc.name,
@@ -194,7 +187,7 @@ def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo
         avg_rate=str(avg),
         real_rate=str(stream.base_rate or avg),
         time_base=str(tb),
-        vfr=is_vfr(intervals),
+        vfr=is_vfr(intervals, tb),
         has_b_frames=bool(cc.has_b_frames),
         sample_aspect_ratio=str(cc.sample_aspect_ratio or Fraction(1, 1)),
         color_space=COLOR_SPACES.get(int(cc.colorspace), str(cc.colorspace)),
@@ -204,14 +197,26 @@ def _video_info(container: av.container.InputContainer, path: Path) -> VideoInfo
     )
 
 
-def _audio_info(stream: av.AudioStream) -> AudioInfo:
-    cc = stream.codec_context
-    tb = stream.time_base or Fraction(1, cc.sample_rate or 1)
-    return AudioInfo(
-        codec=cc.name,
-        sample_rate=int(cc.sample_rate),
-        channels=int(cc.layout.nb_channels),
-        layout=cc.layout.name,
-        duration=float(stream.duration * tb) if stream.duration else 0.0,
-        start_time=float(stream.start_time * tb) if stream.start_time is not None else 0.0,
-    )
+def _audio_info(path: Path, stream_index: int) -> AudioInfo:
+    """The audio track's facts, on an opening of its own; its duration is decoded when the container
+    does not state it (AVI with PCM or AC-3, raw streams), skipping frames that do not decode."""
+    with open_input(path) as container:
+        stream = container.streams[stream_index]
+        assert isinstance(stream, av.AudioStream)
+        cc = stream.codec_context
+        tb = stream.time_base or Fraction(1, cc.sample_rate or 1)
+        damage = Damage()
+        if stream.duration:
+            duration = float(stream.duration * tb)
+        else:
+            samples = sum(f.samples for f in audio_frames(container, stream, path, damage))
+            duration = samples / (cc.sample_rate or 1)
+        return AudioInfo(
+            codec=cc.name,
+            sample_rate=int(cc.sample_rate),
+            channels=int(cc.layout.nb_channels),
+            layout=cc.layout.name,
+            duration=duration,
+            start_time=float(stream.start_time * tb) if stream.start_time is not None else 0.0,
+            damaged_frames=damage.frames,
+        )

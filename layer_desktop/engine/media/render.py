@@ -31,7 +31,13 @@ from layer_desktop.engine.media.chunks import (
     reusable_chunks,
     save_manifest,
 )
-from layer_desktop.engine.media.encode import ColourTags, OutputSettings, choose_encoder
+from layer_desktop.engine.media.encode import (
+    INTERLACED_ENCODERS,
+    ColourTags,
+    OutputSettings,
+    choose_encoder,
+    encodable_size,
+)
 from layer_desktop.engine.media.join import AudioPlan, ChunkSource, VideoTiming, join_chunks
 from layer_desktop.engine.media.pipeline import (
     ChunkJob,
@@ -83,6 +89,7 @@ class RenderReport:
     fallback_reason: str | None
     seconds: float
     work_dir: str
+    notes: tuple[str, ...] = ()  # what the render changed to make the output playable, and what it skipped
 
 
 def default_work_dir(spec: RenderSpec) -> Path:
@@ -183,15 +190,46 @@ def _run(
             time_base=reader.index.time_base, rate=reader.stream.average_rate or Fraction(25, 1),
             end_pts=reader.end_pts - first_pts if reader.end_pts else None, rotation=reader.rotation,
         )  # fmt: skip
+        notes = _size_notes(reader, spec.settings) + _field_notes(reader, spec.settings, choice.name)
         join_chunks(
             sources, Path(spec.output), timing=timing, audio=_audio_plan(spec, reader, offset),
-            metadata=dict(spec.metadata),
+            metadata=dict(spec.metadata), notes=notes,
         )  # fmt: skip
+    for note in notes:
+        log.info("render of %s: %s", spec.output, note)
     return RenderReport(
         output=spec.output, frames=total, chunks=len(plan), encoded=tuple(j.index for j in jobs),
         reused=tuple(sorted(reused)), encoder=choice.name, fallback_reason=choice.fallback_reason,
-        seconds=time.perf_counter() - started, work_dir=str(wd),
+        seconds=time.perf_counter() - started, work_dir=str(wd), notes=tuple(notes),
     )  # fmt: skip
+
+
+def _fields_kept(reader: FrameReader, settings: OutputSettings, encoder: str) -> str | None:
+    """The field order the output is encoded with ("tff"/"bff"), or None for progressive output."""
+    if not reader.interlaced or settings.field_order != "keep" or encoder not in INTERLACED_ENCODERS:
+        return None
+    return reader.field_order
+
+
+def _field_notes(reader: FrameReader, settings: OutputSettings, encoder: str) -> list[str]:
+    if not reader.interlaced:
+        return []
+    first = "top" if reader.field_order == "tff" else "bottom"
+    kept = _fields_kept(reader, settings, encoder)
+    if kept is not None:
+        return [f"interlaced source: written interlaced, {first} field first (field order kept)"]
+    why = "" if settings.field_order == "progressive" else f" ({encoder} cannot write interlaced video)"
+    return [f"interlaced source ({first} field first) deinterlaced to progressive (yadif){why}"]
+
+
+def _size_notes(reader: FrameReader, settings: OutputSettings) -> list[str]:
+    cc = reader.stream.codec_context
+    w, h = encodable_size(cc.width, cc.height, settings.pix_fmt)
+    notes = []
+    if (w, h) != (cc.width, cc.height):
+        why = f"{settings.pix_fmt} needs even sides"
+        notes.append(f"{cc.width}×{cc.height} padded to {w}×{h} (edge pixels repeated): {why}")
+    return notes
 
 
 def _audio_plan(spec: RenderSpec, reader: FrameReader, offset: float) -> AudioPlan:
@@ -215,11 +253,14 @@ def _encode_jobs(
     if not jobs:
         return
     stream = reader.stream
+    width, height = encodable_size(
+        stream.codec_context.width, stream.codec_context.height, spec.settings.pix_fmt
+    )
     target = EncodeTarget(
-        work_dir=wd, encoder=encoder, settings=spec.settings, width=stream.codec_context.width,
-        height=stream.codec_context.height, rate=stream.average_rate or Fraction(25, 1),
+        work_dir=wd, encoder=encoder, settings=spec.settings, width=width,
+        height=height, rate=stream.average_rate or Fraction(25, 1),
         time_base=reader.index.time_base, first_pts=reader.index.pts[0], processor_tag=processor.tag,
-        colour=ColourTags.of(stream),
+        colour=ColourTags.of(stream), fields=_fields_kept(reader, spec.settings, encoder),
     )  # fmt: skip
     lock = threading.Lock()
 
@@ -237,7 +278,10 @@ def _encode_jobs(
     progress = hooks.progress
     report = (lambda done: progress(done, todo)) if progress else None
     writer = ChunkWriter(target, chunk_done)
-    Pipeline(reader, processor, writer, progress=report, cancel=hooks.cancel).run(jobs)
+    deinterlace = reader.interlaced and target.fields is None
+    Pipeline(reader, processor, writer, progress=report, cancel=hooks.cancel, deinterlace=deinterlace).run(
+        jobs
+    )
 
 
 def clean_work_dir(work_dir: Path) -> None:

@@ -49,7 +49,7 @@ def thumbnail_strip(path: str | Path, n: int, *, height: int = 90, exact: bool =
     """``n`` thumbnails ``height`` pixels high; ``exact`` decodes the precise frames (slower)."""
     with FrameReader(path, cache_bytes=0) as reader:
         wanted = evenly_spaced(reader.frame_count, n)
-        if exact:
+        if exact or reader.index.counted:  # a stream without timestamps cannot seek: decode in order
             return [_exact(reader, i, height) for i in wanted]
         return _keyframes(reader, wanted, height)
 
@@ -63,18 +63,17 @@ def _keyframes(reader: FrameReader, wanted: list[int], height: int) -> list[Thum
     stream = reader.stream
     # The reader opened the file for reading, so its stream belongs to an input container.
     container = cast(av.container.InputContainer, stream.container)
-    index_of = {pts: i for i, pts in enumerate(reader.index.pts)}
     stream.codec_context.skip_frame = "NONKEY"
     thumbs: list[Thumbnail] = []
     try:
         for i in wanted:
-            key = reader.index.keyframe_before(reader.index.pts[i])
-            container.seek(key, stream=stream, backward=True, any_frame=False)
+            container.seek(reader.index.start_before(i)[1], stream=stream, backward=True, any_frame=False)
             frame = next(_frames(container, stream), None)
             if frame is None or frame.pts is None:
                 continue
             image = upright(frame.to_ndarray(format="rgb24"), int(frame.rotation))
-            shown = index_of.get(frame.pts, i)
+            shown = reader.index.position(frame.pts)
+            shown = i if shown is None or reader.index.counted else shown
             thumbs.append(Thumbnail(shown, reader.time_of(shown), _resize(image, height)))
     finally:
         stream.codec_context.skip_frame = "DEFAULT"

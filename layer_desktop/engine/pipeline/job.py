@@ -61,6 +61,7 @@ class TransformReport:
     chunks_reused: int
     analysis_seconds: float
     render_seconds: float
+    notes: tuple[str, ...] = ()  # the render's: padding, deinterlacing, audio encoded, frames skipped
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def _report(
         job_id=job_id, job_dir=str(folder), output=spec.output, frames=r.frames,
         swapped=sum(rec.applied for rec in records), flagged=flagged, encoder=r.encoder,
         fallback_reason=r.fallback_reason, chunks_encoded=len(r.encoded), chunks_reused=len(r.reused),
-        analysis_seconds=analysis_s, render_seconds=r.seconds,
+        analysis_seconds=analysis_s, render_seconds=r.seconds, notes=tuple(r.notes),
     )  # fmt: skip
     write_atomic(
         folder / "state.json", json.dumps({"status": "done", "report": asdict(report)}, indent=1).encode()

@@ -175,7 +175,7 @@ class FramePreviewer:
             parse_face(face)  # a malformed choice is an error even on a frame without faces
             stages = self._stages_for(self.store.get(persona), swap or SwapOptions())
         t = time.perf_counter()
-        decoded = self.reader(source).frame_at(index, rotate=True)
+        decoded = self.reader(source).progressive_at(index, rotate=True)
         rgb = decoded.image.copy()  # the reader caches its frames: never draw into them
         ms = {"decode": (time.perf_counter() - t) * 1000}
         target = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,14 @@ from layer_desktop.engine.media.chunks import (
     chunks_touching,
     plan_chunks,
 )
-from layer_desktop.engine.media.encode import OutputSettings, choose_encoder, encoder_options
-from layer_desktop.engine.media.join import decode_timestamps, reorder_delay
+from layer_desktop.engine.media.encode import OutputSettings, choose_encoder, encodable_size, encoder_options
+from layer_desktop.engine.media.join import (
+    audio_needs_encoding,
+    container_for,
+    decode_timestamps,
+    reorder_delay,
+)
+from layer_desktop.engine.media.probe import is_vfr
 from layer_desktop.engine.media.thumbs import evenly_spaced, thumbnail_strip
 from layer_desktop.errors import CorruptMediaError, NoAudioStreamError, RenderStateError
 
@@ -102,3 +109,31 @@ def test_extract_audio_errors(media_dir: Path) -> None:
         extract_audio(media_dir / "bad" / "video_only.mp4")
     with pytest.raises(CorruptMediaError, match=r"corrupt_header\.wav"):
         extract_audio(media_dir / "bad" / "corrupt_header.wav")
+
+
+def test_odd_sides_are_padded_only_where_chroma_is_subsampled() -> None:
+    assert encodable_size(641, 361, "yuv420p") == (642, 362)
+    assert encodable_size(641, 361, "yuv422p") == (642, 361)
+    assert encodable_size(641, 361, "yuv444p") == (641, 361)
+    assert encodable_size(640, 360, "yuv420p") == (640, 360)
+
+
+def test_container_and_audio_follow_the_extension() -> None:
+    assert container_for(Path("a.MKV")) == "matroska" and container_for(Path("a.mov")) == "mov"
+    assert container_for(Path("a.mp4")) == container_for(Path("a.weird")) == "mp4"
+    assert audio_needs_encoding("pcm_s16le", "mp4") and audio_needs_encoding("opus", "mov")
+    assert audio_needs_encoding("vorbis", "mp4") and not audio_needs_encoding("aac", "mp4")
+    assert not audio_needs_encoding("pcm_s16le", "matroska") and not audio_needs_encoding("ac3", "mp4")
+
+
+def test_interlaced_x264_keeps_the_field_order() -> None:
+    assert "tff=1" in encoder_options(OutputSettings(), "libx264", 30, "tff")["x264-params"]
+    assert "bff=1" in encoder_options(OutputSettings(), "libx264", 30, "bff")["x264-params"]
+    assert "ff=1" not in encoder_options(OutputSettings(), "libx264", 30)["x264-params"]
+
+
+def test_millisecond_and_1001_rounding_is_not_vfr() -> None:
+    assert not is_vfr([33, 34, 33, 33, 34, 33], Fraction(1, 1000))  # 30 fps in WebM/MKV
+    assert not is_vfr([2970, 3060, 2970, 3060], Fraction(1, 90000))  # the same, converted to 90 kHz
+    assert not is_vfr([1001, 1001, 1002, 1001], Fraction(1, 30000))
+    assert is_vfr([33, 50, 33, 17], Fraction(1, 1000))
