@@ -292,7 +292,10 @@ def _shoot(scene: _Scene, i: int) -> tuple[np.ndarray, list[FaceTruth], np.ndarr
     m = _affine(scene, i)
     frame = cv2.warpAffine(scene.canvas, m, SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     faces = [FaceTruth(role, _map_box(m, box)) for role, box in scene.faces.items()]
-    velocity = m[:, 2] - _affine(scene, max(i - 1, 0))[:, 2]
+    # how the picture moves at the frame's centre since the last frame (shake, pan; a zoom adds little)
+    prev = _affine(scene, max(i - 1, 0))
+    centre = (np.array([SIZE[0] / 2, SIZE[1] / 2]) - m[:, 2]) / m[0, 0]
+    velocity = (m[:, :2] @ centre + m[:, 2]) - (prev[:, :2] @ centre + prev[:, 2])
     return frame, faces, velocity
 
 
@@ -323,7 +326,7 @@ def _microphone(frame: np.ndarray, i: int, mouth: tuple[float, float], face_w: f
 
 def _blur(frame: np.ndarray, velocity: np.ndarray) -> np.ndarray:
     """Motion blur along the camera's motion: a line kernel 1.5× the frame-to-frame shift."""
-    length = float(np.hypot(*velocity)) * 1.5
+    length = min(float(np.hypot(*velocity)) * 1.5, 6.0)
     if length < 1.0:
         return frame
     n = int(np.ceil(length)) | 1

@@ -22,8 +22,10 @@ import numpy as np
 
 from layer_desktop.engine.faces import FaceAnalyzer, FaceTracker, TrackerConfig
 from layer_desktop.engine.faces.geometry import iou
+from layer_desktop.engine.faces.mesh import FaceMeshLandmarker
 from layer_desktop.engine.faces.signature import SIZE as SIGNATURE_SIZE
 from layer_desktop.engine.faces.signature import face_signature
+from layer_desktop.engine.faces.tiled import TiledDetector
 from layer_desktop.engine.faces.types import Face
 from layer_desktop.engine.media.chunks import plan_chunks
 from layer_desktop.engine.media.pipeline import RenderCancelled
@@ -41,6 +43,7 @@ from layer_desktop.settings import write_atomic
 log = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = 2  # 2: per-frame shot features in every chunk
+TILES_PER_CALL = 2  # of the tiled detector: a 720p frame's 15 tiles are swept in 8 calls
 FrameFaces = list[list[Face]]  # per frame, the faces with track ids
 Progress = Callable[[int, int], None]
 Features = tuple[list[np.ndarray], list[np.ndarray]]  # per frame: histogram, grey thumbnail
@@ -208,6 +211,13 @@ def analyse_video(
     return Analysis(split_tracks(frames, shots), shots)
 
 
+def _video_analyzer(detector: str) -> FaceAnalyzer:
+    """The analyzer for a video pass: ``auto`` visits a few tiles per detector call (``TiledDetector``)."""
+    if detector == "auto":
+        return FaceAnalyzer(TiledDetector(tiles_per_call=TILES_PER_CALL), FaceMeshLandmarker())
+    return FaceAnalyzer.default(detector_range="full" if detector == "full" else "short")
+
+
 def _is_cut(features: Features) -> bool:
     """Whether the newest frame starts a shot (a hard cut against the frames just before it)."""
     recent = np.array(features[0][-9:], np.float32)
@@ -225,7 +235,7 @@ def _analyse_rest(
     progress: Progress | None,
     cancel: threading.Event | None,
 ) -> None:
-    analyzer = FaceAnalyzer.default(detector_range="full" if key.detector == "full" else "short")
+    analyzer = _video_analyzer(key.detector)
     rate = float(reader.stream.average_rate or 25)
     # the shot detector resets the tracker at cuts; the tracker's own test would also fire inside dissolves
     tracker = FaceTracker(analyzer, TrackerConfig(fps=rate, smoothing=None, scene_cut=2.0))
@@ -239,8 +249,10 @@ def _analyse_rest(
         hist, thumb = frame_features(rgb)
         features[0].append(hist)
         features[1].append(thumb)
-        if _is_cut(features):
+        if _is_cut(features) or index == start:
             tracker.reset()  # a face in the new shot is never followed from the old one
+            if isinstance(analyzer.detector, TiledDetector):
+                analyzer.detector.sweep_next()
         faces = link(tracker.update(rgb, reader.time_of(index)))
         pending.append([replace(f, signature=face_signature(rgb, f)) for f in faces])
         if index == plan[chunk][1] - 1:

@@ -57,9 +57,11 @@ class Shot:
 
 def frame_features(rgb: ImageRGB) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """The histogram (128 bins) and grey thumbnail (18×32) of one frame, for ``detect_shots``."""
-    grey = cv2.cvtColor(cv2.resize(rgb, (64, 36), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    small = np.asarray(cv2.resize(rgb, (64, 36), interpolation=cv2.INTER_AREA), np.uint8)  # one full pass
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     thumb = cv2.resize(grey, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
-    return frame_histogram(rgb).reshape(-1).astype(np.float32), thumb
+    # frame_histogram shrinks to 64×36 itself: the same histogram, from the small frame
+    return frame_histogram(small).reshape(-1).astype(np.float32), thumb
 
 
 def _hist_steps(hists: NDArray[np.float32]) -> NDArray[np.float64]:

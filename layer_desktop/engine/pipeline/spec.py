@@ -104,7 +104,7 @@ class TransformSpec(BaseModel):
     output: str
     persona: str
     face: str = "auto"
-    detector: Literal["short", "full"] = "short"
+    detector: Literal["short", "full", "auto"] = "auto"
     swap: SwapOptions = SwapOptions()
     segments: tuple[Segment, ...] = ()
     output_settings: Output = Output()

@@ -30,7 +30,8 @@ from layer_desktop.errors import NoFaceError
 
 log = logging.getLogger(__name__)
 
-SAME_PERSON = 0.45  # signature similarity; the same person across shots 0.67+, others under 0.35
+SAME_PERSON = 0.4  # signature similarity; the same person across shots 0.44+, others under 0.35
+RELIABLE_WIDTH = 48.0  # px: smaller faces' proportions are too coarse to find others by
 FrameFaces = list[list[Face]]
 
 
@@ -43,6 +44,11 @@ class TrackInfo:
     frames: list[int] = field(default_factory=list)
     area: float = 0.0
     signatures: list[NDArray[np.float32]] = field(default_factory=list)
+    widths: list[float] = field(default_factory=list)
+
+    @property
+    def median_width(self) -> float:
+        return float(np.median(self.widths)) if self.widths else 0.0
 
     @property
     def signature(self) -> NDArray[np.float32] | None:
@@ -69,6 +75,7 @@ def track_infos(frames: FrameFaces, shots: list[Shot]) -> dict[int, TrackInfo]:
             info = infos.setdefault(f.track_id, TrackInfo(f.track_id, int(shot[i])))
             info.frames.append(i)
             info.area += f.area
+            info.widths.append(f.width)
             if f.signature is not None and len(info.frames) % 3 == 1:
                 info.signatures.append(f.signature)
     return infos
@@ -81,23 +88,39 @@ def follow(
     seed: int | None = None,
     threshold: float = SAME_PERSON,
 ) -> dict[int, float]:
-    """The tracks of the person ``reference`` describes (and ``seed``'s, when given): per shot the most
-    similar tracks that are at least ``threshold`` similar and never share a frame; with similarities."""
-    chosen: dict[int, float] = {} if seed is None else {seed: 1.0}
+    """The tracks of the person ``reference`` describes (and ``seed``'s, when given), with similarities.
+
+    Per shot, the most similar tracks that are at least ``threshold`` similar and never share a frame.
+    A track taken with a face big enough to trust its signature joins the references, so the person is
+    found again from the views nearest each shot's (a wide shot's small face looks more like the medium
+    shot than like the close-up).
+    """
+    chosen: dict[int, float] = {}
+    refs = [reference] if reference is not None else []
     taken: dict[int, set[int]] = {}
-    if seed is not None:
-        taken[infos[seed].shot] = set(infos[seed].frames)
-    scored = []
-    for info in infos.values():
+
+    def take(info: TrackInfo, score: float) -> None:
+        chosen[info.track_id] = score
+        taken.setdefault(info.shot, set()).update(info.frames)
         sig = info.signature
-        if info.track_id != seed and sig is not None and reference is not None:
-            scored.append((similarity(reference, sig), info))
-    for score, info in sorted(scored, key=lambda p: -p[0]):
-        used = taken.setdefault(info.shot, set())
-        if score >= threshold and not used & set(info.frames):
-            chosen[info.track_id] = score
-            used |= set(info.frames)
-    return chosen
+        if sig is not None and info.median_width >= RELIABLE_WIDTH:
+            refs.append(sig)
+
+    if seed is not None:
+        take(infos[seed], 1.0)
+    while True:
+        scored = []
+        for info in infos.values():
+            sig = info.signature
+            if info.track_id in chosen or sig is None or not refs:
+                continue
+            if taken.get(info.shot, set()) & set(info.frames):
+                continue
+            scored.append((max(similarity(r, sig) for r in refs), info))
+        best = max(scored, key=lambda p: p[0], default=None)
+        if best is None or best[0] < threshold:
+            return chosen
+        take(best[1], best[0])
 
 
 def main_subject(infos: dict[int, TrackInfo]) -> dict[int, float]:
