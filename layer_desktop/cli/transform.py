@@ -64,8 +64,8 @@ def transform(
     backend: Annotated[str, typer.Option(help="Swap backend: landmark (offline) or inswapper.")] = "landmark",
     face: Annotated[str, typer.Option(help=f"Which face: {FACE_FORMS}.")] = "auto",
     detector: Annotated[
-        str, typer.Option(help="short (faces near the camera) or full (small faces).")
-    ] = "short",
+        str, typer.Option(help="auto (faces from ~24 px up), short (near the camera) or full (far).")
+    ] = "auto",
     crf: Annotated[int, typer.Option(help="Quality: lower is better (0-51).")] = 18,
     preset: Annotated[str, typer.Option(help="Encoder speed preset.")] = "medium",
     chunk_frames: Annotated[int, typer.Option(help="Frames per chunk (each a closed GOP).")] = 60,
@@ -83,8 +83,8 @@ def transform(
         raise InputError(f"Unknown backend '{backend}'.", hint="Use landmark or inswapper.")
     if voice not in ("off", "world", "elevenlabs"):
         raise InputError(f"Unknown voice backend '{voice}'.", hint="Use off, world or elevenlabs.")
-    if detector not in ("short", "full"):
-        raise InputError(f"Unknown detector '{detector}'.", hint="Use short or full.")
+    if detector not in ("short", "full", "auto"):
+        raise InputError(f"Unknown detector '{detector}'.", hint="Use auto, short or full.")
     parse_face(face)  # a clear error before anything runs
     spec = TransformSpec.model_validate(
         {
