@@ -148,3 +148,32 @@ def test_a_model_of_another_signature_is_refused(tmp_path: Path) -> None:
     onnx.save(model, str(tmp_path / "wrong.onnx"))
     with pytest.raises(ModelError, match="occlusion"):
         OnnxOccluder(tmp_path / "wrong.onnx")
+
+
+def test_the_occlusion_option_loads_the_model_from_the_store(tmp_path: Path) -> None:
+    import hashlib
+
+    from layer_desktop.engine.models import Licence, Manifest, ModelSpec, ModelStore, load_manifest
+    from layer_desktop.engine.swap.registry import make_occluders
+    from layer_desktop.errors import ModelNotFoundError
+
+    shipped = load_manifest().get("xseg")  # the real entry: its signature and licence are on record
+    assert shipped.inputs[0].name == "in_face:0" and shipped.outputs[0].shape[1:] == (256, 256, 1)
+    assert "GPL" in shipped.licence.name
+    models = tmp_path / "models"
+    models.mkdir()
+    path = make_xseg(models / "XSeg_model.onnx")
+    spec = ModelSpec(
+        id="xseg", task="face_occlusion", backend="onnx", filename="XSeg_model.onnx",
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(), licence=Licence("GPL-3.0", True),
+        urls=("http://127.0.0.1:9/XSeg_model.onnx",),  # never fetched: the file is already there
+    )  # fmt: skip
+    store = ModelStore(Manifest([spec]), models)
+    found = make_occluders(SwapOptions(occlusion="xseg"), store)
+    assert [o.name for o in found] == ["skin", "xseg"] and isinstance(found[1], OnnxOccluder)
+    assert [o.name for o in make_occluders(SwapOptions(), store)] == ["skin"]
+    assert make_occluders(SwapOptions(occlusion="none"), store) == ()
+    path.unlink()
+    with pytest.raises(ModelNotFoundError) as err:
+        make_occluders(SwapOptions(occlusion="xseg"), store)
+    assert "layer models fetch xseg" in err.value.hint
