@@ -33,6 +33,7 @@ from layer_desktop.engine.swap.masks import Mask
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.engine.swap.warp import fill_polygon
 
+WORK_SIZE = 120.0  # px: the face width the skin check works at (larger faces are reduced to it)
 # Face Mesh eyebrow outlines (subject's right, then left), as closed polygons
 RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
 LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
@@ -81,6 +82,17 @@ class SkinOccluder:
         self.chroma_z, self.dark, self.speck = chroma_z, dark, speck
 
     def occlusion(self, crop: ImageRGB, points: NDArray[np.float64], face_size: float) -> Mask:
+        """1 where something covers the face, in crop pixels. A large face is checked at WORK_SIZE
+        (its map is smooth at that scale, and the margin ``occlusion_weight`` adds covers the rest)."""
+        f = WORK_SIZE / face_size
+        if f >= 0.8:
+            return self._occlusion(crop, points, face_size)
+        h, w = crop.shape[:2]
+        small = cv2.resize(crop, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+        found = self._occlusion(np.asarray(small, np.uint8), points * f, WORK_SIZE)
+        return np.asarray(cv2.resize(found, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
+
+    def _occlusion(self, crop: ImageRGB, points: NDArray[np.float64], face_size: float) -> Mask:
         shape = crop.shape[:2]
         face = _polygons(shape, [points[list(FACE_OVAL)]])
         lips = _polygons(shape, [points[list(LIPS_OUTER)]]) & ~_polygons(shape, [points[list(LIPS_INNER)]])
@@ -92,8 +104,9 @@ class SkinOccluder:
         if skin.sum() < 64:
             return np.zeros(shape, np.float32)
         rgb = crop.astype(np.float32)
-        total = rgb.sum(axis=2) + 1.0
-        chroma = np.stack([rgb[..., 0] / total, rgb[..., 1] / total], axis=2)
+        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # channel views: numpy reduces over a last axis
+        total = r + g + b + 1.0  # of 3 slowly, and this runs on every frame
+        chroma = np.stack([r / total, g / total], axis=2)
         lo, hi = self.chroma_z
         foreign = np.maximum(_ramp(self._z(chroma, skin), lo, hi), self._grey(rgb, skin))
         # lips are redder than the skin, never greyer: that keeps teeth and whatever covers the mouth
@@ -111,21 +124,24 @@ class SkinOccluder:
     @staticmethod
     def _z(chroma: NDArray[np.float32], sample: NDArray[np.bool_]) -> NDArray[np.float32]:
         med, spread = _robust(chroma[sample], 0.008)
-        z = np.abs(chroma - med) / spread
-        return np.asarray(np.hypot(z[..., 0], z[..., 1]), np.float32)
+        z0 = (chroma[..., 0] - med[0]) / spread[0]
+        z1 = (chroma[..., 1] - med[1]) / spread[1]
+        return np.asarray(np.sqrt(z0 * z0 + z1 * z1), np.float32)
 
     @staticmethod
     def _grey(rgb: NDArray[np.float32], skin: NDArray[np.bool_]) -> Mask:
         """Colourless pixels: skin keeps its saturation in light and in shadow, a silver or black
         object (a microphone, a stand, a white cable) has almost none."""
-        sat = (rgb.max(axis=2) - rgb.min(axis=2)) / np.maximum(rgb.max(axis=2), 1.0)
+        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+        hi = np.maximum(np.maximum(r, g), b)
+        sat = (hi - np.minimum(np.minimum(r, g), b)) / np.maximum(hi, 1.0)
         ref = max(float(np.median(sat[skin])), 0.05)
-        return 1.0 - _ramp(sat / ref, 0.25, 0.45)
+        return 1.0 - _ramp(np.asarray(sat / ref, np.float32), 0.25, 0.45)
 
     def _dark(self, rgb: NDArray[np.float32], skin: NDArray[np.bool_], face_size: float) -> Mask:
-        grey = rgb.mean(axis=2, keepdims=True)
+        grey = np.asarray((rgb[..., 0] + rgb[..., 1] + rgb[..., 2]) / 3.0, np.float32)[..., None]
         shading = masked_blur(grey, skin.astype(np.float32), 0.08 * face_size)[..., 0]
-        ratio = grey[..., 0] / np.maximum(shading, 1.0)
+        ratio = np.asarray(grey[..., 0] / np.maximum(shading, 1.0), np.float32)
         return 1.0 - _ramp(ratio, self.dark[1], self.dark[0])
 
     def _clean(self, foreign: Mask, face_size: float) -> Mask:
