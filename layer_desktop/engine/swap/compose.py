@@ -20,6 +20,11 @@ from layer_desktop.engine.swap.masks import Mask
 from layer_desktop.engine.swap.occlusion import Occluder, find_occlusion, occlusion_weight
 from layer_desktop.engine.swap.options import SwapOptions
 
+# px: the light/structure split never goes below this. On a small face (a wide shot's 30-50 px) the
+# persona is its coarse structure (brows, eye sockets, glasses) at a few pixels' scale: a split at a
+# fixed fraction of the face would hand that back to the target and leave nobody recognisable
+MIN_LIGHT_SIGMA = 10.0
+
 
 @dataclass(frozen=True)
 class Composed:
@@ -53,7 +58,7 @@ def compose(
     image = swapped
     if options.colour_transfer and options.relight:
         skin = (mask > 0.5).astype(np.float32)
-        sigma = options.light_scale * face_size
+        sigma = max(options.light_scale * face_size, MIN_LIGHT_SIGMA)
         target_skin = skin * (keep > 0.999)
         return Composed(
             relight(image, crop, skin, target_skin, sigma, options.skin_tone, options.match_detail),
