@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from layer_desktop.engine.faces import FaceAnalyzer, head_pose
 from layer_desktop.engine.faces.types import Face
 from layer_desktop.engine.swap import LandmarkSwapper, PersonaFace, SwapOptions
 from layer_desktop.engine.swap.lighting import fit_to_video, low_luminance, masked_blur, relight
@@ -60,7 +61,9 @@ def test_side_light_falls_on_the_persona_as_on_the_original(
     assert abs(contrast(old) / contrast(src) - 1.0) > 0.1
 
 
-def test_a_coloured_light_colours_the_persona(close_up: np.ndarray, analyzer, grace) -> None:  # type: ignore[no-untyped-def]
+def test_a_coloured_light_colours_the_persona(
+    close_up: np.ndarray, analyzer: FaceAnalyzer, grace: list[PersonaFace]
+) -> None:
     blue = np.clip(close_up.astype(np.float32) * np.array([0.7, 0.85, 1.25]), 0, 255).astype(np.uint8)
     face = analyzer.detect_one(blue)
     out, mask = _swap(grace, blue, face, skin_tone=0.0)
@@ -108,3 +111,28 @@ def test_relight_moves_only_part_of_the_skin_tone() -> None:
     assert np.abs(grey - t).max() <= 1.5  # tone 0: the target's colour exactly
     expected = t[..., 1:] + 0.5 * (p[..., 1:] - t[..., 1:])
     assert np.abs(warm[..., 1:] - expected).max() <= 2.0
+
+
+def test_changing_the_persona_photo_does_not_change_the_light(
+    side_lit: tuple[np.ndarray, Face], grace: list[PersonaFace], analyzer: FaceAnalyzer
+) -> None:
+    """Two photos of the persona taken under different light (here: the same photo darker and cooler):
+    whichever the plan picks, the face's light is the target's, so a switch between them is no jump."""
+    rgb = grace[0].rgb
+    other = np.clip(rgb.astype(np.float32) * np.array([0.7, 0.8, 1.0]), 0, 255).astype(np.uint8)
+    other_face = analyzer.detect_one(other)
+    photos = [grace[0], PersonaFace(other, other_face, 1.0, head_pose(other_face))]
+    src, face = side_lit
+    sigma = face.width / 8.0
+
+    def jump(**options: object) -> float:
+        swapper = LandmarkSwapper(photos, SwapOptions.model_validate(options))
+        a, b = src.copy(), src.copy()
+        result = swapper.swap(a, face, reference=0)
+        swapper.swap(b, face, reference=1)
+        inside = np.zeros(src.shape[:2], bool)
+        inside[result.rect.slices()] = result.mask > 0.5
+        return float(np.abs(low_luminance(a, sigma) - low_luminance(b, sigma))[inside].mean())
+
+    assert jump() < 1.5
+    assert jump(relight=False) > 2.0 * jump()
