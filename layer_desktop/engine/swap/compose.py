@@ -24,6 +24,9 @@ from layer_desktop.engine.swap.options import SwapOptions
 # persona is its coarse structure (brows, eye sockets, glasses) at a few pixels' scale: a split at a
 # fixed fraction of the face would hand that back to the target and leave nobody recognisable
 MIN_LIGHT_SIGMA = 10.0
+# px: below this face size the persona photo, already shrunk to the face (INTER_AREA), has no finer
+# texture than the video, and softening it further only blurs away who it is
+FIT_DETAIL_MIN = 64.0
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,10 @@ def compose(
     if options.colour_transfer and options.relight:
         skin = (mask > 0.5).astype(np.float32)
         sigma = max(options.light_scale * face_size, MIN_LIGHT_SIGMA)
+        fit = options.match_detail and face_size >= FIT_DETAIL_MIN
         target_skin = skin * (keep > 0.999)
         return Composed(
-            relight(image, crop, skin, target_skin, sigma, options.skin_tone, options.match_detail),
+            relight(image, crop, skin, target_skin, sigma, options.skin_tone, fit),
             final,
             occluded,
         )

@@ -79,8 +79,8 @@ def relight(
     """``persona`` (warped onto the target, same size as ``target``) under the target's light.
 
     ``persona_weight`` / ``target_weight`` say which pixels describe each face's skin (0..1); ``sigma``
-    is the split between light and structure in pixels; ``fit_detail`` softens the persona's detail to
-    the video's own level of detail (gradient energy). Returns the relit crop (uint8 RGB).
+    is the split between light and structure in pixels; ``fit_detail`` brings the persona's detail down
+    to the video's own contrast and level of detail (gradient energy). Returns the relit crop (uint8 RGB).
     """
     if float(target_weight.sum()) < MIN_PIXELS or float(persona_weight.sum()) < MIN_PIXELS:
         return persona
@@ -89,10 +89,10 @@ def relight(
     low_t = masked_blur(t, target_weight, sigma)
     detail = p - low_p
     gain = np.clip(low_t[..., 0] / np.maximum(low_p[..., 0], 1.0), *DETAIL_GAIN)
-    gain *= _contrast_match(detail[..., 0], (t - low_t)[..., 0], target_weight)
     luma = np.asarray(detail[..., 0] * gain, np.float32)
     if fit_detail:
-        luma = fit_to_video(luma, t[..., 0], target_weight)
+        gain *= _contrast_match(detail[..., 0], (t - low_t)[..., 0], target_weight)
+        luma = fit_to_video(np.asarray(detail[..., 0] * gain, np.float32), t[..., 0], target_weight)
     out = np.empty_like(p)
     out[..., 0] = low_t[..., 0] + luma
     mean_p = _weighted_mean(p[..., 1:], persona_weight)
