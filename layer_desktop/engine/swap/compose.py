@@ -65,7 +65,7 @@ def compose(
         fit = options.match_detail and face_size >= FIT_DETAIL_MIN
         target_skin = skin * (keep > 0.999)
         return Composed(
-            relight(image, crop, skin, target_skin, sigma, options.skin_tone, fit),
+            relight(image, crop, skin, target_skin, sigma, options.skin_tone, fit, _edge_fade(mask)),
             final,
             occluded,
         )
@@ -74,3 +74,11 @@ def compose(
     if options.colour_transfer:
         image = transfer_lab(image, crop, inside)
     return Composed(image, final, occluded)
+
+
+def _edge_fade(mask: Mask) -> Mask:
+    """1 inside the face, falling to 0 where the blend mask is 0.4 (its soft edge): there the mix of
+    two textures (and the persona's glasses or hair reaching the hull) would draw a seam; the light is
+    the target's on both sides already."""
+    x = np.clip((mask - 0.4) / 0.6, 0.0, 1.0)
+    return np.asarray(x * x * (3.0 - 2.0 * x), np.float32)

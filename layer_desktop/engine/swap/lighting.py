@@ -75,12 +75,15 @@ def relight(
     sigma: float,
     tone: float = 0.3,
     fit_detail: bool = True,
+    detail_weight: FloatImage | None = None,
 ) -> ImageRGB:
     """``persona`` (warped onto the target, same size as ``target``) under the target's light.
 
     ``persona_weight`` / ``target_weight`` say which pixels describe each face's skin (0..1); ``sigma``
     is the split between light and structure in pixels; ``fit_detail`` brings the persona's detail down
-    to the video's own contrast and level of detail (gradient energy). Returns the relit crop (uint8 RGB).
+    to the video's own contrast and level of detail (gradient energy); ``detail_weight`` (0..1 per
+    pixel) scales the persona's detail, so it can fade out before the blend's edge. Returns the relit
+    crop (uint8 RGB).
     """
     if float(target_weight.sum()) < MIN_PIXELS or float(persona_weight.sum()) < MIN_PIXELS:
         return persona
@@ -93,6 +96,9 @@ def relight(
     if fit_detail:
         gain *= _contrast_match(detail[..., 0], (t - low_t)[..., 0], target_weight)
         luma = fit_to_video(np.asarray(detail[..., 0] * gain, np.float32), t[..., 0], target_weight)
+    if detail_weight is not None:
+        luma = luma * detail_weight
+        gain = gain * detail_weight
     out = np.empty_like(p)
     out[..., 0] = low_t[..., 0] + luma
     mean_p = _weighted_mean(p[..., 1:], persona_weight)
