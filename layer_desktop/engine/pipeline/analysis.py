@@ -216,8 +216,8 @@ def analyse_video(
 def _video_analyzer(detector: str) -> FaceAnalyzer:
     """The analyzer for a video pass: ``auto`` visits a few tiles per detector call (``TiledDetector``)."""
     if detector == "auto":
-        detector = TiledDetector(tiles_per_call=TILES_PER_CALL, far_every=FAR_EVERY)
-        return FaceAnalyzer(detector, FaceMeshLandmarker())
+        tiled = TiledDetector(tiles_per_call=TILES_PER_CALL, far_every=FAR_EVERY)
+        return FaceAnalyzer(tiled, FaceMeshLandmarker())
     return FaceAnalyzer.default(detector_range="full" if detector == "full" else "short")
 
 
