@@ -23,6 +23,7 @@ _PAIRS = (
     (33, 133), (263, 362), (105, 159), (334, 386), (1, 152), (6, 1),
 )  # fmt: skip
 GEOMETRY_SIZE = len(_PAIRS)
+GEOMETRY_WEIGHT = 0.6
 SIZE = 2 * HIST_SIZE + 1 + GEOMETRY_SIZE  # face hist, clothing hist, clothing-seen flag, geometry
 
 
@@ -88,15 +89,21 @@ def _overlap(p: NDArray[np.float32], q: NDArray[np.float32]) -> float:
     return float(np.sqrt(np.clip(p, 0, None) * np.clip(q, 0, None)).sum())
 
 
-def similarity(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
-    """0 (different people) .. 1 (same appearance). The proportions weigh most: stage light changes a
-    face's colours more than it changes who it is (same person 0.01–0.03 apart on the test footage,
-    different people 0.08+); clothing counts when both saw it."""
+def geometry_weight(face_width: float) -> float:
+    """How much the proportions may count for a face this wide (px): a 20 px face's mesh is too coarse."""
+    return GEOMETRY_WEIGHT * float(np.clip((face_width - 16.0) / 32.0, 0.0, 1.0))
+
+
+def similarity(a: NDArray[np.float32], b: NDArray[np.float32], geometry: float = 0.6) -> float:
+    """0 (different people) .. 1 (same appearance). The proportions weigh most (``geometry``; less for
+    small faces, see ``geometry_weight``): stage light changes a face's colours more than it changes
+    who it is (same person 0.01–0.03 apart on the test footage, different people 0.08+); clothing
+    counts when both saw it."""
     parts = [(0.1, _overlap(a[:HIST_SIZE], b[:HIST_SIZE]))]
     if a[2 * HIST_SIZE] > 0 and b[2 * HIST_SIZE] > 0:
         parts.append((0.3, _overlap(a[HIST_SIZE : 2 * HIST_SIZE], b[HIST_SIZE : 2 * HIST_SIZE])))
     ga, gb = a[2 * HIST_SIZE + 1 :], b[2 * HIST_SIZE + 1 :]
     if ga.any() and gb.any():
         distance = float(np.abs(ga - gb).mean() / max(float(np.abs(ga).mean()), 1e-6))
-        parts.append((0.6, float(np.exp(-distance / 0.03))))
+        parts.append((geometry, float(np.exp(-distance / 0.03))))
     return sum(w * v for w, v in parts) / sum(w for w, _ in parts)

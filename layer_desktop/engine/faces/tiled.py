@@ -59,27 +59,40 @@ def merge(faces: list[Face], covered: float = 0.5) -> list[Face]:
 
 
 class TiledDetector:
-    """Whole-frame short + full range, plus full range on ``tiles_per_call`` tiles per call."""
+    """Whole-frame short range on every call; whole-frame full range plus full range on
+    ``tiles_per_call`` tiles on every ``far_every``-th call (and on the first after ``sweep_next``, on
+    every tile)."""
 
-    def __init__(self, *, min_face: int = 24, tiles_per_call: int = 2, num_threads: int = 1) -> None:
+    def __init__(
+        self, *, min_face: int = 24, tiles_per_call: int = 2, far_every: int = 1, num_threads: int = 1
+    ) -> None:
         self.short = BlazeFaceDetector(BlazeFaceConfig(range="short"), num_threads=num_threads)
         self.full = BlazeFaceDetector(BlazeFaceConfig(range="full"), num_threads=num_threads)
         self.tile = max(self.full.spec.input_size, min_face * FACE_PER_TILE)
         self.tiles_per_call = tiles_per_call
+        self.far_every = max(1, far_every)  # the full-range passes run on every far_every-th call
+        self._calls = 0
         self.name = "blazeface-tiled"
         self._turn = 0
         self._sweep = True
 
     def sweep_next(self) -> None:
-        """Visit every tile on the next call (a new shot: find its small faces at once)."""
+        """On the next call, run the full-range passes, and visit every tile when the whole frame shows
+        no face (a new shot, a wide one: find its small faces at once)."""
         self._sweep = True
 
     def detect(self, rgb: ImageRGB) -> list[Face]:
         """Faces in an RGB uint8 frame, largest first, in frame pixels (no dense landmarks)."""
         h, w = rgb.shape[:2]
-        faces = self.short.detect(rgb) + self.full.detect(rgb)
+        faces = self.short.detect(rgb)
+        self._calls += 1
+        if not self._sweep and self._calls % self.far_every:
+            return merge(faces)
+        faces += self.full.detect(rgb)
         grid = tile_grid(w, h, min(self.tile, h, w))
-        count = len(grid) if self._sweep else min(self.tiles_per_call, len(grid))
+        # a whole sweep only where the frame shows no face at all at its full size (a wide shot)
+        sweep = self._sweep and not faces
+        count = len(grid) if sweep else min(self.tiles_per_call, len(grid))
         for k in range(count):
             x, y = grid[(self._turn + k) % len(grid)]
             faces.extend(self._in_tile(rgb, x, y, min(self.tile, h, w), (w, h)))

@@ -43,7 +43,9 @@ from layer_desktop.settings import write_atomic
 log = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = 2  # 2: per-frame shot features in every chunk
-TILES_PER_CALL = 2  # of the tiled detector: a 720p frame's 15 tiles are swept in 8 calls
+TILES_PER_CALL = 2  # of the tiled detector: a 720p frame's 15 tiles are swept in 8 far calls
+FAR_EVERY = 2  # the tiled detector's full-range passes on every 2nd call (and after a cut)
+IDLE_DETECT_EVERY = 2  # frames between detector calls while no face is tracked
 FrameFaces = list[list[Face]]  # per frame, the faces with track ids
 Progress = Callable[[int, int], None]
 Features = tuple[list[np.ndarray], list[np.ndarray]]  # per frame: histogram, grey thumbnail
@@ -214,7 +216,8 @@ def analyse_video(
 def _video_analyzer(detector: str) -> FaceAnalyzer:
     """The analyzer for a video pass: ``auto`` visits a few tiles per detector call (``TiledDetector``)."""
     if detector == "auto":
-        return FaceAnalyzer(TiledDetector(tiles_per_call=TILES_PER_CALL), FaceMeshLandmarker())
+        tiled = TiledDetector(tiles_per_call=TILES_PER_CALL, far_every=FAR_EVERY)
+        return FaceAnalyzer(tiled, FaceMeshLandmarker())
     return FaceAnalyzer.default(detector_range="full" if detector == "full" else "short")
 
 
@@ -238,7 +241,8 @@ def _analyse_rest(
     analyzer = _video_analyzer(key.detector)
     rate = float(reader.stream.average_rate or 25)
     # the shot detector resets the tracker at cuts; the tracker's own test would also fire inside dissolves
-    tracker = FaceTracker(analyzer, TrackerConfig(fps=rate, smoothing=None, scene_cut=2.0))
+    config = TrackerConfig(fps=rate, smoothing=None, scene_cut=2.0, idle_detect_every=IDLE_DETECT_EVERY)
+    tracker = FaceTracker(analyzer, config)
     ids = [f.track_id for fs in frames for f in fs if f.track_id is not None]
     link = _Linker(frames[-1] if frames else [], max(ids, default=-1) + 1)
     start = plan[first_chunk][0]

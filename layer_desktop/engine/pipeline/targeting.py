@@ -23,7 +23,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from layer_desktop.engine.faces import select_by_point
-from layer_desktop.engine.faces.signature import face_signature, mean_signature, similarity
+from layer_desktop.engine.faces.signature import (
+    face_signature,
+    geometry_weight,
+    mean_signature,
+    similarity,
+)
 from layer_desktop.engine.faces.types import Face
 from layer_desktop.engine.pipeline.shots import Shot, shot_of_frames
 from layer_desktop.errors import NoFaceError
@@ -116,7 +121,8 @@ def follow(
                 continue
             if taken.get(info.shot, set()) & set(info.frames):
                 continue
-            scored.append((max(similarity(r, sig) for r in refs), info))
+            weight = geometry_weight(info.median_width)
+            scored.append((max(similarity(r, sig, weight) for r in refs), info))
         best = max(scored, key=lambda p: p[0], default=None)
         if best is None or best[0] < threshold:
             return chosen
@@ -164,6 +170,24 @@ def _seed_track(kind: str, args: tuple[float, ...], frames: FrameFaces, infos: d
     return hit.track_id
 
 
+def _other_person(
+    reference: NDArray[np.float32] | None,
+    seed: int | None,
+    infos: dict[int, TrackInfo],
+    main: dict[int, float],
+) -> dict[int, float]:
+    """The tracks of a person given by a reference or a seed track: the main subject's tracks when the
+    reference is the main subject, else the most similar among the other tracks (a face too small to
+    tell apart is not taken from the main subject by a look-alike)."""
+    if reference is not None and seed is None and main:
+        top = max(main, key=lambda t: infos[t].area)
+        sig = infos[top].signature
+        if sig is not None and similarity(reference, sig) >= SAME_PERSON:
+            return main
+    others = {t: info for t, info in infos.items() if t not in main}
+    return follow(reference, others, seed=seed)
+
+
 def choose_targets(
     kind: str, args: tuple[float, ...], frames: FrameFaces, shots: list[Shot], reference: Path | None = None
 ) -> Targets:
@@ -182,9 +206,9 @@ def choose_targets(
         chosen = main
     elif kind == "like":
         assert reference is not None
-        chosen = follow(reference_signature(reference), infos)
+        chosen = _other_person(reference_signature(reference), None, infos, main)
     else:
         seed = _seed_track(kind, args, frames, infos)
-        chosen = follow(infos[seed].signature, infos, seed=seed)
+        chosen = main if seed in main else _other_person(infos[seed].signature, seed, infos, main)
     log.info("targets (%s): tracks %s; main subject: tracks %s", kind, sorted(chosen), sorted(main))
     return Targets(frozenset(chosen), frozenset(main), chosen)
