@@ -66,3 +66,13 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 
     folder = tmp_path_factory.mktemp("zoo")
     return lambda name: make(name, folder)
+
+
+@pytest.fixture(scope="session")
+def real_footage(tmp_path_factory: pytest.TempPathFactory, media_dir: Path) -> object:
+    """The generated real-footage clip (tests/footage.py) with its ground truth, made once per session
+    (or reused from LAYER_FOOTAGE_CACHE, a folder, when set)."""
+    from tests.footage import make_footage
+
+    cache = os.environ.get("LAYER_FOOTAGE_CACHE")
+    return make_footage(Path(cache) if cache else tmp_path_factory.mktemp("footage"))

@@ -70,8 +70,9 @@ def transform(
     ] = "landmark",
     face: Annotated[str, typer.Option(help=f"Which face: {FACE_FORMS}.")] = "auto",
     detector: Annotated[
-        Literal["short", "full"], typer.Option(help="short (faces near the camera) or full (small faces).")
-    ] = "short",
+        Literal["auto", "short", "full"],
+        typer.Option(help="auto (faces from ~24 px up), short (near the camera) or full (far)."),
+    ] = "auto",
     crf: Annotated[int, typer.Option(help="Quality: lower is better (0-51).", min=CRF_MIN, max=CRF_MAX)] = 18,
     preset: Annotated[Preset, typer.Option(help="Encoder speed preset.")] = "medium",
     chunk_frames: Annotated[

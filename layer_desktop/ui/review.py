@@ -26,6 +26,7 @@ FLAG_TEXT: dict[str, str] = {
     "low_confidence": "Low detection confidence",
     "jitter_spike": "Jitter spike",
     "low_similarity": "Low similarity to the persona",
+    "bystander": "Swapped face is not the main subject",
 }
 assert set(FLAG_TEXT) == set(FLAGS), "every engine flag needs a readable text"
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from layer_desktop.engine.faces.blazeface import BlazeFaceConfig, BlazeFaceDetector, BlazeFaceRange
 from layer_desktop.engine.faces.mesh import FaceMeshLandmarker
+from layer_desktop.engine.faces.tiled import TiledDetector
 from layer_desktop.engine.faces.types import Detector, Face, ImageRGB, Landmarker, sort_by_area
 from layer_desktop.errors import MultipleFacesError, NoFaceError
 
@@ -23,13 +25,21 @@ class FaceAnalyzer:
         self.landmarker = landmarker
 
     @classmethod
-    def default(cls, *, detector_range: BlazeFaceRange = "short", num_threads: int = 1) -> FaceAnalyzer:
+    def default(
+        cls, *, detector_range: BlazeFaceRange | Literal["auto"] = "short", num_threads: int = 1
+    ) -> FaceAnalyzer:
         """The offline analyzer: BlazeFace (shipped ``.tflite``) + Face Mesh 468, run by LiteRT.
 
         Short range suits portraits and talking heads (faces over ~10% of the frame); ``"full"`` finds
-        smaller, farther faces. Raises ``ModelNotFoundError`` if the shipped models are missing.
+        smaller, farther faces; ``"auto"`` runs both and full range on tiles (``TiledDetector``: faces
+        from ~24 px up; every tile on every call, as a still needs). Raises ``ModelNotFoundError`` if
+        the shipped models are missing.
         """
-        detector = BlazeFaceDetector(BlazeFaceConfig(range=detector_range), num_threads=num_threads)
+        detector: Detector
+        if detector_range == "auto":
+            detector = TiledDetector(tiles_per_call=10**6, num_threads=num_threads)
+        else:
+            detector = BlazeFaceDetector(BlazeFaceConfig(range=detector_range), num_threads=num_threads)
         return cls(detector, FaceMeshLandmarker(num_threads=num_threads))
 
     @property

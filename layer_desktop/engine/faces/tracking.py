@@ -37,6 +37,7 @@ class TrackerConfig:
     scene_cut: float = 0.25
     fps: float = 30.0
     smoothing: OneEuroParams | None = field(default_factory=OneEuroParams)
+    idle_detect_every: int = 1  # detector cadence while no face is tracked
 
 
 @dataclass
@@ -132,8 +133,10 @@ class FaceTracker:
         return self._publish(updated, t, rgb.shape[1], rgb.shape[0])
 
     def _should_detect(self, index: int) -> bool:
-        if not self._tracks or self.analyzer.landmarker is None:
+        if self.analyzer.landmarker is None:
             return True
+        if not self._tracks:
+            return index - self._last_detect >= max(1, self.config.idle_detect_every)
         return index - self._last_detect >= max(1, self.config.detect_every)
 
     def _is_scene_cut(self, rgb: ImageRGB) -> bool:

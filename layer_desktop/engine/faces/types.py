@@ -22,6 +22,7 @@ class Face:
     mouth corners, image-left first). ``landmarks`` are the dense points when a landmarker ran: Face Mesh
     (468, 3) with z in pixel units, or 2d106 (106, 2). ``presence`` is the landmarker's face-presence
     probability (low means occluded or not a face).
+    ``signature`` is the offline appearance signature used to find the same person after a cut.
     """
 
     bbox: BBox
@@ -30,6 +31,7 @@ class Face:
     landmarks: FloatArray | None = None
     track_id: int | None = None
     presence: float | None = None
+    signature: FloatArray | None = None  # appearance signature (faces.signature), set by the analysis
 
     @property
     def width(self) -> float:

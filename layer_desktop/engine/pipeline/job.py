@@ -26,7 +26,7 @@ from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.engine.media.render import RenderReport, RenderSpec, render, rerender_range
 from layer_desktop.engine.models import ModelStore
 from layer_desktop.engine.personas import Persona, PersonaStore
-from layer_desktop.engine.pipeline.analysis import AnalysisKey, analyse
+from layer_desktop.engine.pipeline.analysis import AnalysisKey, analyse_video
 from layer_desktop.engine.pipeline.consent import ConsentWatch
 from layer_desktop.engine.pipeline.disclosure import metadata
 from layer_desktop.engine.pipeline.guard import check_face_frame, guarded_output, spec_restored_on_failure
@@ -138,8 +138,8 @@ def stable_references(spec: TransformSpec, plan: list[FramePlan], stages: _Stage
         key = spec.settings_at(start)
         stop = start + 1
         while stop < len(plan) and (plan[stop].target is None) == (plan[start].target is None):
-            if spec.settings_at(stop) != key:
-                break
+            if spec.settings_at(stop) != key or plan[stop].shot != plan[start].shot:
+                break  # a new shot may show the face in another light: choose its photo again
             stop += 1
         mid = plan[(start + stop - 1) // 2].target
         if key[0] and mid is not None:
@@ -200,10 +200,10 @@ def _prepare(
     with FrameReader(spec.source) as reader:
         check_face_frame(spec, reader.frame_count)
         report = (lambda d, t: progress("analyse", d, t)) if progress else None
-        frames = analyse(reader, folder / "analysis", analysis_key(spec), progress=report, cancel=cancel)
+        found = analyse_video(reader, folder / "analysis", analysis_key(spec), progress=report, cancel=cancel)
         rotation = reader.rotation
     analysis_seconds = time.perf_counter() - started
-    plan = make_plan(spec, frames)
+    plan = make_plan(spec, found.frames, found.shots)
     book = RecordBook(folder / "records")
     refs = stable_references(spec, plan, stages)
     proc = TransformProcessor(spec, plan, stages, rotation=rotation, references=refs, on_record=book.add)

@@ -15,7 +15,7 @@ import numpy as np
 
 from layer_desktop.engine.faces.types import ImageRGB
 from layer_desktop.engine.media.reader import FrameReader
-from layer_desktop.engine.pipeline.analysis import analyse
+from layer_desktop.engine.pipeline.analysis import analyse_video
 from layer_desktop.engine.pipeline.job import Job, analysis_key
 from layer_desktop.engine.pipeline.plan import FramePlan, make_plan
 from layer_desktop.engine.swap.landmark import mask_options
@@ -29,8 +29,8 @@ def job_plan(job: Job) -> list[FramePlan]:
     """The frame plan of a finished job (from its stored face analysis)."""
     spec = job.spec
     with FrameReader(spec.source) as reader:
-        frames = analyse(reader, job.folder / "analysis", analysis_key(spec))
-    return make_plan(spec, frames)
+        found = analyse_video(reader, job.folder / "analysis", analysis_key(spec))
+    return make_plan(spec, found.frames, found.shots)
 
 
 def job_masks(job: Job, width: int, height: int) -> list[MaskAt]:

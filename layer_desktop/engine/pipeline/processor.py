@@ -88,7 +88,8 @@ class TransformProcessor:
             confidence=None if raw is None else raw.score, presence=None if raw is None else raw.presence,
             jitter=p.jitter, applied=applied, skip_reason=reason,
             backend=options.backend if applied else None,
-            reference=self.references[index] if applied else None, ms=ms,
+            reference=self.references[index] if applied else None, ms=ms, shot=p.shot,
+            bystander=p.bystander,
         )  # fmt: skip
         self.on_record(flag(record, enabled, p.track_lost))
         return None if rgb is None else coded(rgb, self.rotation)

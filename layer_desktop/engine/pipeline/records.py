@@ -18,7 +18,7 @@ LOW_CONFIDENCE = 0.6
 LOW_PRESENCE = 0.5
 JITTER_SPIKE = 0.02  # of the face size; the smoothed talk clip stays under 0.005
 LOW_SIMILARITY = 0.35
-FLAGS = ("no_face", "face_lost", "low_confidence", "jitter_spike", "low_similarity")
+FLAGS = ("no_face", "face_lost", "low_confidence", "jitter_spike", "low_similarity", "bystander")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class FrameRecord:
     similarity: float | None = None
     ms: dict[str, float] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
+    shot: int | None = None
+    bystander: bool = False  # the swapped face is not the main subject
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "flags": list(self.flags)}
@@ -48,7 +50,8 @@ class FrameRecord:
 def flag(record: FrameRecord, swap_on: bool, track_lost: bool) -> FrameRecord:
     """The record with its review flags set by the rules."""
     flags = []
-    if swap_on and record.faces_found == 0:
+    # a frame without the person is a problem only inside a shot that shows them before and after it
+    if swap_on and record.faces_found == 0 and track_lost:
         flags.append("no_face")
     if swap_on and track_lost:
         flags.append("face_lost")
@@ -60,6 +63,8 @@ def flag(record: FrameRecord, swap_on: bool, track_lost: bool) -> FrameRecord:
         flags.append("jitter_spike")
     if record.similarity is not None and record.similarity < LOW_SIMILARITY:
         flags.append("low_similarity")
+    if record.applied and record.bystander:
+        flags.append("bystander")
     return replace(record, flags=tuple(flags))
 
 

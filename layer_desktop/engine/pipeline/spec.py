@@ -26,7 +26,10 @@ from layer_desktop.engine.media.domain import (
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.errors import InputError
 
-FACE_FORMS = "auto, track:N (a face track, e.g. track:1) or X,Y@FRAME (the face under a point)"
+FACE_FORMS = (
+    "auto, track:N (a face track, e.g. track:1), X,Y@FRAME (the face under a point) "
+    "or like:PHOTO (the face most like the one in a photo)"
+)
 _TRACK = re.compile(r"^track:(\d+)$")
 _POINT = re.compile(r"^(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)@(\d+)$")
 MAX_POINT = 65_536  # pixels: beyond any video size FFmpeg encodes
@@ -35,7 +38,8 @@ Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 
 
 def parse_face(value: str) -> tuple[str, tuple[float, ...]]:
-    """``("auto", ())``, ``("track", (n,))`` or ``("point", (x, y, frame))``; raises ``InputError``."""
+    """``("auto", ())``, ``("track", (n,))``, ``("point", (x, y, frame))`` or ``("like", ())`` (the
+    reference: ``face_reference``); raises ``InputError``."""
     text = value.strip().lower()
     if text == "auto":
         return "auto", ()
@@ -48,7 +52,15 @@ def parse_face(value: str) -> tuple[str, tuple[float, ...]]:
                 f"'{value}' is out of range.", hint=f"X and Y up to {MAX_POINT}, FRAME up to {MAX_FRAME}."
             )
         return "point", (x, y, float(frame))
+    if text.startswith("like:") and face_reference(value):
+        return "like", ()
     raise InputError(f"'{value}' is not a face choice.", hint=f"Use {FACE_FORMS}.")
+
+
+def face_reference(value: str) -> str:
+    """The photo path (or persona id) of a ``like:`` face choice; empty for other choices."""
+    text = value.strip()
+    return text[5:].strip() if text.lower().startswith("like:") else ""
 
 
 class Disclosure(BaseModel):
@@ -125,7 +137,7 @@ class TransformSpec(BaseModel):
     output: str = Field(max_length=OUTPUT_PATH_MAX)
     persona: str
     face: str = "auto"
-    detector: Literal["short", "full"] = "short"
+    detector: Literal["short", "full", "auto"] = "auto"
     swap: SwapOptions = SwapOptions()
     segments: tuple[Segment, ...] = ()
     output_settings: Output = Output()

@@ -1,10 +1,12 @@
 """The offline default swap: the persona's photo warped onto the target's 468-point mesh.
 
 Per frame: pick the persona photo whose pose is nearest the target's, warp it triangle by triangle onto
-the target landmarks, move its colours to the target's skin (Lab mean/std inside the face), and blend
-it in with a soft-edged hull mask that leaves the target's eyes and mouth interior alone, so gaze,
-blinks and speech stay the target's. Temporal smoothing of the landmarks happens before this (in the
-job's plan), so the warp itself is stateless and a re-rendered frame comes out as it did the first time.
+the target landmarks, take out what is in front of the face (occlusion), put it under the target's
+light (``compose``: the target's low frequencies, the persona's detail), and blend it in with a
+soft-edged hull mask that leaves the target's eye openings and mouth interior alone, so gaze, blinks
+and speech stay the target's while the lids, brows and skin around them are the persona's. Temporal
+smoothing of the landmarks happens before this (in the job's plan), so the warp itself is stateless
+and a re-rendered frame comes out as it did the first time.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import numpy as np
 
 from layer_desktop.engine.faces.quality import head_pose
 from layer_desktop.engine.faces.types import Face, ImageRGB
-from layer_desktop.engine.swap.colour import match_detail, transfer_lab
+from layer_desktop.engine.swap.compose import compose
 from layer_desktop.engine.swap.masks import MaskOptions, MaskRefiner, face_mask
+from layer_desktop.engine.swap.occlusion import Occluder, default_occluders
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.engine.swap.types import PersonaFace, SwapResult, blend_into, choose_reference
 from layer_desktop.engine.swap.warp import IntArray, Rect, triangulate, warp_mesh
@@ -54,6 +57,7 @@ class LandmarkSwapper:
         persona: Sequence[PersonaFace],
         options: SwapOptions | None = None,
         refiners: Sequence[MaskRefiner] = (),
+        occluders: Sequence[Occluder] | None = None,
     ) -> None:
         usable = [p for p in persona if p.face.landmarks is not None and len(p.face.landmarks) == 468]
         if not usable:
@@ -64,6 +68,7 @@ class LandmarkSwapper:
         self.persona = list(usable)
         self.options = options or SwapOptions()
         self.refiners = tuple(refiners)
+        self.occluders = default_occluders(self.options) if occluders is None else tuple(occluders)
         self._sources = [_face_crop(p) for p in self.persona]
         self._triangles: list[IntArray] = [triangulate(pts) for _, pts, _ in self._sources]
 
@@ -91,10 +96,7 @@ class LandmarkSwapper:
         warped, covered = warp_mesh(src_rgb, src_pts, target, self._triangles[ref], rect)
         crop = rgb[rect.slices()]
         mask = face_mask(target, rect, size, mask_options(self.options), self.refiners, crop) * covered
-        inside = mask > 0.5
-        if self.options.match_detail:
-            warped = match_detail(warped, crop, inside)
-        if self.options.colour_transfer:
-            warped = transfer_lab(warped, crop, inside)
-        blend_into(rgb, rect, warped, mask)
-        return SwapResult(rect, mask, ref)
+        points = target - (rect.x0, rect.y0)
+        done = compose(warped, crop, mask, points, size, self.options, self.occluders)
+        blend_into(rgb, rect, done.image, done.mask)
+        return SwapResult(rect, done.mask, ref)

@@ -16,6 +16,8 @@ from layer_desktop.engine.personas.face_analysis import mean_embedding
 from layer_desktop.engine.swap.enhance import GfpganEnhancer
 from layer_desktop.engine.swap.inswapper import InswapperSwapper
 from layer_desktop.engine.swap.landmark import LandmarkSwapper
+from layer_desktop.engine.swap.occlusion import Occluder, default_occluders
+from layer_desktop.engine.swap.occlusion_model import OnnxOccluder
 from layer_desktop.engine.swap.options import SwapBackendName, SwapOptions
 from layer_desktop.engine.swap.persona_faces import persona_faces
 from layer_desktop.engine.swap.types import Enhancer, Swapper
@@ -46,16 +48,29 @@ def arcface_embedding(store: PersonaStore, persona: Persona, models: ModelStore)
     return mean_embedding(vectors)
 
 
+def make_occluders(options: SwapOptions, models: ModelStore | None = None) -> tuple[Occluder, ...]:
+    """What finds occluders for ``options.occlusion``: the offline skin check, plus the XSeg-class model
+    of that id from the model store. Raises ``ModelNotFoundError`` (fetch command as hint) when the
+    model is not installed."""
+    found = default_occluders(options)
+    if options.occlusion in ("xseg", "occluder"):
+        models = models or ModelStore()
+        found += (OnnxOccluder(models.verify(options.occlusion), name=options.occlusion),)
+    return found
+
+
 def make_swapper(
     options: SwapOptions, persona: Persona, store: PersonaStore, models: ModelStore | None = None
 ) -> Swapper:
     """The swapper for ``options.backend``. Raises ``ModelNotFoundError`` (with the fetch command as
     hint) when a model backend's file is missing, ``NoFaceError`` when the persona has no usable face."""
+    occluders = make_occluders(options, models)
     if options.backend == "inswapper":
         models = models or ModelStore()
         path = models.verify(INSWAPPER_MODEL)
-        return InswapperSwapper(path, arcface_embedding(store, persona, models), options)
-    return LandmarkSwapper(persona_faces(store, persona), options)
+        embedding = arcface_embedding(store, persona, models)
+        return InswapperSwapper(path, embedding, options, occluders=occluders)
+    return LandmarkSwapper(persona_faces(store, persona), options, occluders=occluders)
 
 
 def make_enhancer(options: SwapOptions, models: ModelStore | None = None) -> Enhancer | None:

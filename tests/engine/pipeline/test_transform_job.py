@@ -109,12 +109,16 @@ def _track_box(job: Job, track: int, frame: int) -> tuple[float, float, float, f
     return next(f.bbox for f in frames[frame - start] if f.track_id == track)
 
 
-def test_no_face_frames_pass_through_unchanged_and_are_flagged(studio: Studio, face_gap_clip: Path) -> None:
+def test_a_shot_without_the_face_passes_through_unchanged_and_unflagged(
+    studio: Studio, face_gap_clip: Path
+) -> None:
+    """The gap is its own shot (cut in, cut out) that does not show the person: nothing to review."""
     job = studio.run(studio.spec(face_gap_clip, studio.home / "gap.mp4"))
     src, out = decode(face_gap_clip), decode(job.spec.output)
     records = job.records
     gap = [r for r in records if 30 <= r.frame < 50]
-    assert all(not r.applied and "no_face" in r.flags and r.skip_reason for r in gap)
+    assert all(not r.applied and not r.flags and r.skip_reason for r in gap)
+    assert [r.shot for r in records if r.frame in (29, 30, 49, 50)] == [0, 1, 1, 2]
     assert all(r.applied for r in records if r.frame < 30 or r.frame >= 50)
     box = mark_box(512, 512, Disclosure())
     for i in range(32, 50, 4):  # from the second frame of the gap: no reference reaches into a changed frame

@@ -56,7 +56,9 @@ def test_swap_pastes_the_models_output_for_the_persona_latent(
 ) -> None:
     model = make_model(tmp_path / "inswapper.onnx")
     embedding = RNG.normal(size=512).astype(np.float32)
-    swapper = InswapperSwapper(model, embedding, SwapOptions(backend="inswapper", pixel_boost=boost))
+    # relight off: this checks the raw paste of the model's output (the relit one is checked below)
+    options = SwapOptions(backend="inswapper", pixel_boost=boost, relight=False, colour_transfer=False)
+    swapper = InswapperSwapper(model, embedding, options)
     rgb = load_image(media_dir / "faces" / "astronaut.png")
     face = FaceAnalyzer.default().detect_one(rgb)
     before = rgb.copy()
@@ -68,6 +70,31 @@ def test_swap_pastes_the_models_output_for_the_persona_latent(
     outside[result.rect.slices()] = False
     assert np.array_equal(rgb[outside], before[outside])  # nothing outside the paste rectangle moves
     assert result.mask.max() == pytest.approx(1.0, abs=1e-3) and result.mask[0, 0] == 0.0
+
+
+def test_the_models_face_is_put_under_the_targets_light(media_dir: Path, tmp_path: Path) -> None:
+    """The model's flat face keeps no colour of its own (skin tone carry-over off): it takes the target's
+    light (low frequencies) inside the face hull, and nothing outside the hull changes."""
+    model = make_model(tmp_path / "inswapper.onnx")
+    options = SwapOptions(backend="inswapper", skin_tone=0.0)  # tone 0: all of the colour is the light's
+    swapper = InswapperSwapper(model, RNG.normal(size=512).astype(np.float32), options)
+    rgb = load_image(media_dir / "faces" / "astronaut.png")
+    face = FaceAnalyzer.default().detect_one(rgb)
+    before = rgb.copy()
+    result = swapper.swap(rgb, face)
+    full = np.zeros(rgb.shape[:2], np.float32)
+    full[result.rect.slices()] = result.mask
+    inside, outside = full > 0.9, full == 0.0
+    x = np.arange(rgb.shape[1])[None, :].repeat(rgb.shape[0], 0)
+    for half in (inside & (x < face.center[0]), inside & (x >= face.center[0])):
+        # each side of the face keeps the level and colour of the light that fell on it
+        assert np.abs(rgb[half].mean(axis=0) - before[half].mean(axis=0)).max() < 6.0
+    raw = before.copy()
+    InswapperSwapper(model, RNG.normal(size=512).astype(np.float32), SwapOptions(backend="inswapper",
+                     relight=False, colour_transfer=False)).swap(raw, face)  # fmt: skip
+    assert np.abs(raw[inside].mean(axis=0) - before[inside].mean(axis=0)).max() > 10.0
+    assert np.abs(rgb.astype(int) - before.astype(int))[inside].mean() > 3.0  # the detail is the model's
+    assert np.array_equal(rgb[outside], before[outside])
 
 
 def test_emap_and_inputs_are_checked(tmp_path: Path) -> None:
