@@ -34,6 +34,7 @@ LOWER_FACE = (
     *(425, 266, 2, 36, 205),
 )  # the blend hull: jaw from ear to ear, closed over the cheeks under the nose
 FIXED = (1, 2, 98, 327, 5, 4, 195, 93, 323, 234, 454, 50, 280, 205, 425)
+SEAM = 0.03  # inter-ocular distances
 MAX_OPEN = 0.48  # inner-lip gap at open = 1, in inter-ocular distances
 
 
@@ -116,8 +117,15 @@ def control_points(
     moves = _lip_moves(lm, ax, params, iod)
     moves.update(_jaw_moves(lm, ax, moves))
     ids = sorted(set(moves) | set(FIXED) | set(LOWER_FACE))
-    src = lm[ids]
-    dst = src + np.array([moves.get(i, np.zeros(2)) for i in ids])
+    dst = lm[ids] + np.array([moves.get(i, np.zeros(2)) for i in ids])
+    src = lm[ids].copy()
+    # the lips' inner edges are sampled from a little inside the lips: the mesh puts them on the
+    # anti-aliased edge, which would leave a light seam of teeth where the lips meet
+    for row, i in enumerate(ids):
+        if i in UPPER_INNER[1:-1]:
+            src[row] -= SEAM * iod * ax.y
+        elif i in LOWER_INNER[1:-1]:
+            src[row] += SEAM * iod * ax.y
     ring = _anchors(lm, iod, width, height)
     return ids, np.vstack([src, ring]), np.vstack([dst, ring]), iod
 
@@ -145,15 +153,16 @@ def _light(rgb: ImageRGB, lm: F64) -> float:
 def _cavity(shape: tuple[int, int], inner: F64, ax: _Axes, iod: float, light: float) -> tuple[Mask, F64]:
     """The mouth opening's alpha and colour (rect-sized), from the moved inner-lip outline."""
     h, w = shape
+    upper = inner[: len(UPPER_INNER)]
+    lower = inner[len(UPPER_INNER) - 1 :]
+    gap = float(np.max((lower[::-1] - upper) @ ax.y))
     alpha = np.zeros((h, w), np.float32)
+    # a closed mouth keeps a thin dark seam where the lips meet (the outline of the flat polygon)
     fill_polygon(alpha, inner, 1.0)
     if not alpha.any():
         return alpha, np.zeros((h, w, 3))
     colour = np.empty((h, w, 3))
     colour[:] = np.array([58.0, 22.0, 24.0]) * light
-    upper = inner[: len(UPPER_INNER)]
-    lower = inner[len(UPPER_INNER) - 1 :]
-    gap = float(np.max((lower[::-1] - upper) @ ax.y)) if len(lower) == len(upper) else 0.0
     tooth = min(0.085 * iod, 0.55 * gap)
     if tooth > 0.5:
         band = np.vstack([upper, upper[::-1] + tooth * ax.y])

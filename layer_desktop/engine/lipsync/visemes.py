@@ -28,7 +28,7 @@ RELAXED = "R"  # a pause of 120–350 ms: lips loosely together
 PARAMS: dict[str, tuple[float, float, float]] = {
     "A": (0.0, 0.0, 0.0),
     "B": (0.22, 0.15, 0.0),
-    "C": (0.6, 0.1, 0.0),
+    "C": (0.65, 0.1, 0.0),
     "D": (0.95, 0.2, 0.0),
     "E": (0.45, -0.2, 0.35),
     "F": (0.18, -0.5, 0.9),
