@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from layer_desktop.cli.common import console, out
-from layer_desktop.engine.lipsync.options import LipSyncBackendName, LipSyncOptions
+from layer_desktop.engine.lipsync.options import BACKENDS, LipSyncBackendName, LipSyncOptions
 from layer_desktop.engine.lipsync.phonemes import read_labels
 from layer_desktop.engine.lipsync.sync import SyncWindow, overall
 from layer_desktop.engine.lipsync.video import lipsync_video, sync_check
 from layer_desktop.engine.models.manifest import ModelSpec
+from layer_desktop.errors import InputError
 
 
 def _licence(spec: ModelSpec) -> None:
@@ -62,6 +63,24 @@ def _print_windows(windows: tuple[SyncWindow, ...] | list[SyncWindow]) -> None:
     out.print(table)
     offset, confidence = overall(list(windows))
     out.print(f"offset {offset:+d} frames, confidence {confidence:.2f}")
+
+
+def lipsync_fields(
+    backend: str, audio: Path | None, script: str | None, transcript: str | None
+) -> dict[str, Any]:
+    """The transform spec's fields for `layer transform --lipsync/--audio/--script/--transcript`.
+    Raises ``InputError`` for an unknown backend or a script without lip-sync."""
+    fields: dict[str, Any] = {}
+    if audio is not None:
+        fields["audio"] = str(audio)
+    if backend == "off":
+        if script:
+            raise InputError("--script needs lip-sync on.", hint="Add --lipsync mouth.")
+        return fields
+    if backend not in BACKENDS:
+        raise InputError(f"Unknown lip-sync backend '{backend}'.", hint=f"Use off, {', '.join(BACKENDS)}.")
+    fields["lipsync"] = {"enabled": True, "backend": backend, "script": script, "transcript": transcript}
+    return fields
 
 
 def register(root: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from layer_desktop.cli.common import out, progress_bar
 from layer_desktop.cli.engine import EngineOption, remote_records, rerender_remote, run_remote
+from layer_desktop.cli.lipsync import lipsync_fields
 from layer_desktop.cli.media import frame_range
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.pipeline import (
@@ -77,6 +78,14 @@ def transform(
     loudness: Annotated[float, typer.Option(help="Loudness target of the converted voice, LUFS.")] = -16.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     engine: EngineOption = None,
+    lipsync: Annotated[
+        str, typer.Option(help="Lip-sync: off, mouth (offline), wav2lip, wav2lip_gan, edtalk or musetalk.")
+    ] = "off",
+    audio: Annotated[Path | None, typer.Option(help="Replacement audio for the output (e.g. a dub).")] = None,
+    script: Annotated[str | None, typer.Option(help="Text the persona says instead (system speech).")] = None,
+    transcript: Annotated[
+        str | None, typer.Option(help="What the audio says, for phoneme alignment.")
+    ] = None,
 ) -> None:
     """Apply PERSONA's face to VIDEO (resumable: run the same command again after a crash)."""
     if backend not in ("landmark", "inswapper"):
@@ -95,6 +104,7 @@ def transform(
             "disclosure": Disclosure(visible_mark=not no_mark).model_dump(),
             "voice": {"enabled": voice != "off", "backend": "world" if voice == "off" else voice,
                       "loudness_lufs": loudness},
+            **lipsync_fields(lipsync, audio, script, transcript),
         }
     )  # fmt: skip
     report = _run(spec, engine)

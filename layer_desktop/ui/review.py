@@ -26,6 +26,8 @@ FLAG_TEXT: dict[str, str] = {
     "low_confidence": "Low detection confidence",
     "jitter_spike": "Jitter spike",
     "low_similarity": "Low similarity to the persona",
+    "out_of_sync": "Sound out of sync with the mouth",
+    "mouth_in_silence": "Mouth open in a silence",
 }
 assert set(FLAG_TEXT) == set(FLAGS), "every engine flag needs a readable text"
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from layer_desktop.engine.lipsync.transform import attach_lipsync
 from layer_desktop.engine.media.chunks import ChunkRecord
 from layer_desktop.engine.media.encode import OutputSettings
 from layer_desktop.engine.media.reader import FrameReader
@@ -257,7 +258,8 @@ def run_transform(
     write_atomic(folder / "spec.json", spec.model_dump_json(indent=1).encode())
     write_atomic(folder / "state.json", json.dumps({"status": "running"}).encode())
     stages, proc, book, analysis_s = _prepare(spec, folder, store, models, progress, cancel)
-    rspec = _render_spec(spec, job_id, stages, converted_audio(spec, folder, stages))
+    audio = attach_lipsync(spec, folder, proc, converted_audio(spec, folder, stages), models, stages.store)
+    rspec = _render_spec(spec, job_id, stages, audio)
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = render(
         rspec, proc, work_dir=folder / "render", progress=report, cancel=cancel,
@@ -297,7 +299,10 @@ def rerender_job(
     spec = job.spec.with_segment(first, last, changes) if changes else job.spec
     write_atomic(job.folder / "spec.json", spec.model_dump_json(indent=1).encode())
     stages, proc, book, analysis_s = _prepare(spec, job.folder, store or PersonaStore(), models, None, cancel)
-    rspec = _render_spec(spec, job.job_id, stages, converted_audio(spec, job.folder, stages))
+    audio = attach_lipsync(
+        spec, job.folder, proc, converted_audio(spec, job.folder, stages), models, stages.store
+    )
+    rspec = _render_spec(spec, job.job_id, stages, audio)
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = rerender_range(
         rspec, first, last, proc, work_dir=job.folder / "render", progress=report, cancel=cancel,

@@ -12,13 +12,22 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from layer_desktop.engine.lipsync.review import sync_flags
 from layer_desktop.settings import write_atomic
 
 LOW_CONFIDENCE = 0.6
 LOW_PRESENCE = 0.5
 JITTER_SPIKE = 0.02  # of the face size; the smoothed talk clip stays under 0.005
 LOW_SIMILARITY = 0.35
-FLAGS = ("no_face", "face_lost", "low_confidence", "jitter_spike", "low_similarity")
+FLAGS = (
+    "no_face",
+    "face_lost",
+    "low_confidence",
+    "jitter_spike",
+    "low_similarity",
+    "out_of_sync",
+    "mouth_in_silence",
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,9 @@ class FrameRecord:
     similarity: float | None = None
     ms: dict[str, float] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
+    av_offset: int | None = None  # lip-sync review: frames the sound is late (negative: early)
+    sync_confidence: float | None = None
+    mouth_open_in_silence: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "flags": list(self.flags)}
@@ -60,6 +72,7 @@ def flag(record: FrameRecord, swap_on: bool, track_lost: bool) -> FrameRecord:
         flags.append("jitter_spike")
     if record.similarity is not None and record.similarity < LOW_SIMILARITY:
         flags.append("low_similarity")
+    flags.extend(sync_flags(record.av_offset, record.sync_confidence, record.mouth_open_in_silence))
     return replace(record, flags=tuple(flags))
 
 

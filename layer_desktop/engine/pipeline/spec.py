@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from layer_desktop.engine.lipsync.options import LipSyncOptions
+from layer_desktop.engine.media.encode import NVENC_PRESETS
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.errors import InputError
 
@@ -52,6 +54,14 @@ class Output(BaseModel):
     hardware: bool = True
     chunk_frames: int = Field(default=60, ge=1)
 
+    @field_validator("preset")
+    @classmethod
+    def _preset(cls, value: str) -> str:
+        # an unknown preset only fails when the encoder opens, mid-render, as an internal error
+        if value not in (*NVENC_PRESETS, "placebo"):
+            raise ValueError(f"'{value}' is not an encoder preset ({', '.join(NVENC_PRESETS)})")
+        return value
+
 
 class Voice(BaseModel):
     """The audio stage: the persona's voice in place of the speaker's, then loudness-normalised."""
@@ -74,6 +84,7 @@ class Segment(BaseModel):
     enabled: bool = True
     persona: str | None = None
     swap: SwapOptions | None = None
+    lipsync: LipSyncOptions | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Segment:
@@ -99,6 +110,7 @@ class TransformSpec(BaseModel):
     disclosure: Disclosure = Disclosure()
     audio: str = "source"
     voice: Voice = Voice()
+    lipsync: LipSyncOptions = LipSyncOptions()
 
     @field_validator("face")
     @classmethod
