@@ -165,15 +165,17 @@ def _cavity(shape: tuple[int, int], inner: F64, ax: _Axes, iod: float, light: fl
     colour[:] = np.array([58.0, 22.0, 24.0]) * light
     tooth = min(0.085 * iod, 0.55 * gap)
     if tooth > 0.5:
-        band = np.vstack([upper, upper[::-1] + tooth * ax.y])
+        front = upper[1:-1]  # the corners of the mouth show throat, not teeth
+        band = np.vstack([front, front[::-1] + tooth * ax.y])
         teeth = np.zeros((h, w), np.float32)
         fill_polygon(teeth, band, 1.0)
-        colour[teeth > 0] = np.array([212.0, 206.0, 194.0]) * light
+        colour[teeth > 0] = np.array([196.0, 188.0, 176.0]) * light
     if gap > 0.16 * iod:
-        band = np.vstack([lower, lower[::-1] - 0.4 * tooth * ax.y])
+        middle = lower[3:-3]  # lower teeth show in the middle only, not as a rim to the corners
+        band = np.vstack([middle, middle[::-1] - 0.6 * tooth * ax.y])
         teeth = np.zeros((h, w), np.float32)
         fill_polygon(teeth, band, 1.0)
-        colour[teeth > 0] = np.array([170.0, 164.0, 154.0]) * light
+        colour[teeth > 0] = np.array([168.0, 160.0, 150.0]) * light
     soft = np.asarray(cv2.GaussianBlur(colour, (0, 0), max(0.6, 0.012 * iod)), np.float64)
     return np.asarray(cv2.GaussianBlur(alpha, (0, 0), 0.7), np.float32), soft
 
