@@ -83,8 +83,9 @@ def _paste(
     kept where the model changed little and dropped where it redrew, so an unchanged face stays sharp
     and a redrawn mouth shows no ghost of the old one."""
     h, w = rgb.shape[:2]
-    corners = np.array([[0, 0], [CROP, 0], [0, CROP], [CROP, CROP]], np.float64)
-    frame_corners = _apply(np.asarray(cv2.invertAffineTransform(to_crop), np.float64), corners)
+    size_m = after.shape[0]  # only the model's square can change: the rect is its box in the frame
+    corners = np.array([[0, 0], [size_m, 0], [0, size_m], [size_m, size_m]], np.float64)
+    frame_corners = _apply(np.asarray(cv2.invertAffineTransform(to_model), np.float64), corners)
     rect = Rect.around(frame_corners, 2.0, w, h)
     if rect.empty:
         return None
@@ -98,7 +99,7 @@ def _paste(
 
     new, old = back(after, to_model), back(before, to_model)
     weight = back(mask, to_crop)[..., 0]
-    weight[~_inside(rect, to_crop)] = 0.0
+    weight[~_inside(rect, to_model, size_m)] = 0.0
     view = rgb[rect.slices()]
     detail = view.astype(np.float32) - old
     keep = np.clip(1.0 - np.abs(new - old).max(axis=2, keepdims=True) / DETAIL_KEEP, 0.0, 1.0)
@@ -108,12 +109,12 @@ def _paste(
     return MouthFrame(rect, weight)
 
 
-def _inside(rect: Rect, to_crop: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Rect pixels that fall inside the 512 crop (the replicated border outside must not count)."""
-    ys, xs = np.mgrid[rect.y0 : rect.y1, rect.x0 : rect.x1]
-    u = to_crop[0, 0] * xs + to_crop[0, 1] * ys + to_crop[0, 2]
-    v = to_crop[1, 0] * xs + to_crop[1, 1] * ys + to_crop[1, 2]
-    return np.asarray((u >= 0) & (u <= CROP - 1) & (v >= 0) & (v <= CROP - 1))
+def _inside(rect: Rect, to_model: NDArray[np.float64], size: int) -> NDArray[np.bool_]:
+    """Rect pixels that fall inside the model's square (the replicated border outside must not count)."""
+    ys, xs = np.mgrid[rect.y0 : rect.y1, rect.x0 : rect.x1].astype(np.float32)
+    u = to_model[0, 0] * xs + to_model[0, 1] * ys + to_model[0, 2]
+    v = to_model[1, 0] * xs + to_model[1, 1] * ys + to_model[1, 2]
+    return np.asarray((u >= 0) & (u <= size - 1) & (v >= 0) & (v <= size - 1))
 
 
 class _OnnxSyncer:
