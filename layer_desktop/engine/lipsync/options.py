@@ -6,6 +6,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from layer_desktop.errors import InputError
+
 LipSyncBackendName = Literal["mouth", "wav2lip", "wav2lip_gan", "edtalk", "musetalk"]
 BACKENDS: tuple[str, ...] = get_args(LipSyncBackendName)
 
@@ -27,3 +29,20 @@ class LipSyncOptions(BaseModel):
     weight: float = Field(default=0.5, ge=0.0, le=1.0)  # the ONNX models' audio weight
     script: str | None = None
     transcript: str | None = None
+
+
+def segment_lipsync(value: str | None, base: LipSyncOptions) -> LipSyncOptions | None:
+    """A segment's lip-sync from a ``lipsync=VALUE`` change (``on``, ``off`` or a backend name; None
+    keeps the job's). Raises ``InputError`` for anything else."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text in ("off", "false", "0", "no"):
+        return base.model_copy(update={"enabled": False})
+    if text in ("on", "true", "1", "yes"):
+        return base.model_copy(update={"enabled": True})
+    if text in BACKENDS:
+        return base.model_copy(update={"enabled": True, "backend": text})
+    raise InputError(
+        f"'{value}' is not a lip-sync setting.", hint=f"Use on, off or one of {', '.join(BACKENDS)}."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from layer_desktop.engine.lipsync.options import LipSyncOptions
 from layer_desktop.engine.lipsync.review import sync_flags
@@ -43,3 +44,24 @@ def test_segments_switch_lipsync_per_frame() -> None:
     assert options_at(base, segments, 5) is base
     assert options_at(base, segments, 12) is off
     assert options_at(base, segments, 18) is off  # a segment without lip-sync settings keeps the frame's
+
+
+def test_a_rerender_segment_turns_lipsync_off_or_picks_a_backend() -> None:
+    from layer_desktop.engine.pipeline.spec import TransformSpec
+    from layer_desktop.errors import InputError
+
+    spec = TransformSpec(source="in.mp4", output="out.mp4", persona="p", lipsync=LipSyncOptions(enabled=True))
+    off = spec.with_segment(10, 20, {"lipsync": "off"})
+    assert off.segments[-1].lipsync == LipSyncOptions(enabled=False)
+    wav = spec.with_segment(0, 5, {"lipsync": "wav2lip", "smoothing": "1"})
+    assert wav.segments[-1].lipsync is not None and wav.segments[-1].lipsync.backend == "wav2lip"
+    assert spec.with_segment(0, 5, {"smoothing": "1"}).segments[-1].lipsync is None  # keeps the job's
+    with pytest.raises(InputError, match="lip-sync setting"):
+        spec.with_segment(0, 5, {"lipsync": "loud"})
+    segments = [(s.start, s.stop, s.lipsync) for s in off.segments]
+    assert [options_at(off.lipsync, segments, f).enabled for f in (9, 10, 20, 21)] == [
+        True,
+        False,
+        False,
+        True,
+    ]
