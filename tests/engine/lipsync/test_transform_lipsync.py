@@ -76,3 +76,25 @@ def test_a_dub_with_lipsync_writes_the_new_track_in_sync(tmp_path: Path) -> None
     before = _frames(out, 30, 49)
     rerender_job(job.job_id, 30, 49, store=None)
     assert np.abs(_frames(out, 30, 49) - before).max() <= 3  # the same mouth in the spliced range
+
+
+def test_a_script_is_spoken_by_the_persona_and_drives_the_mouth(tmp_path: Path) -> None:
+    from layer_desktop.engine.voice.espeak import find_library
+
+    require_component("libespeak-ng", find_library() is not None, "apt-get install espeak-ng")
+    assert main([
+        "persona", "create", "--name", "Sally", "--face", str(SHARED_MEDIA / "faces" / "grace_hopper.jpg"),
+        "--voice", str(SPEECH), "--consent-by", "Public domain",
+    ]) == 0  # fmt: skip
+    out = tmp_path / "script.mp4"
+    args = ["--persona", "Sally", "--video", str(CLIP), "-o", str(out), "--preset", "veryfast"]
+    assert main(["transform", *args, "--lipsync", "mouth", "--script", "Bob may pop by."]) == 0
+    job = load_job(out)
+    assert (job.folder / "script.wav").is_file()
+    spoken = extract_audio(out, 16_000).mono
+    source = extract_audio(CLIP, 16_000).mono
+    assert abs(spoken.size - source.size) <= 1024 // 3  # the source's length (AAC padding aside)
+    level = [float(np.sqrt(np.mean(spoken[i : i + 8000] ** 2))) for i in range(0, 64_000, 8000)]
+    assert max(level[:3]) > 0.01 and level[-1] < 0.001  # a short line, then silence to the end
+    offset, _ = overall(sync_check(out, work=tmp_path / "sc"))
+    assert abs(offset) <= 1
