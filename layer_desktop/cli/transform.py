@@ -11,6 +11,7 @@ from rich.table import Table
 
 from layer_desktop.cli.common import out, progress_bar
 from layer_desktop.cli.engine import EngineOption, remote_records, rerender_remote, run_remote
+from layer_desktop.cli.lipsync import lipsync_fields
 from layer_desktop.cli.media import frame_range
 from layer_desktop.engine.media.domain import CHUNK_FRAMES_MAX, CHUNK_FRAMES_MIN, CRF_MAX, CRF_MIN, Preset
 from layer_desktop.engine.personas import PersonaStore
@@ -94,6 +95,14 @@ def transform(
     ] = -16.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     engine: EngineOption = None,
+    lipsync: Annotated[
+        str, typer.Option(help="Lip-sync: off, mouth (offline), wav2lip, wav2lip_gan, edtalk or musetalk.")
+    ] = "off",
+    audio: Annotated[Path | None, typer.Option(help="Replacement audio for the output (e.g. a dub).")] = None,
+    script: Annotated[str | None, typer.Option(help="Text the persona says instead (system speech).")] = None,
+    transcript: Annotated[
+        str | None, typer.Option(help="What the audio says, for phoneme alignment.")
+    ] = None,
 ) -> None:
     """Apply PERSONA's face to VIDEO (resumable: run the same command again after a crash)."""
     parse_face(face)  # a clear error before anything runs
@@ -106,6 +115,7 @@ def transform(
             "disclosure": Disclosure(visible_mark=not no_mark).model_dump(),
             "voice": {"enabled": voice != "off", "backend": "world" if voice == "off" else voice,
                       "loudness_lufs": loudness},
+            **lipsync_fields(lipsync, audio, script, transcript),
         }
     )  # fmt: skip
     report = _run(spec, engine)

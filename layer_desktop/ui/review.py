@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ FLAG_TEXT: dict[str, str] = {
     "jitter_spike": "Jitter spike",
     "low_similarity": "Low similarity to the persona",
     "bystander": "Swapped face is not the main subject",
+    "out_of_sync": "Sound out of sync with the mouth",
+    "mouth_in_silence": "Mouth open in a silence",
 }
 assert set(FLAG_TEXT) == set(FLAGS), "every engine flag needs a readable text"
 
@@ -41,6 +43,7 @@ class FlaggedRange:
     stop: int
     flags: tuple[str, ...]
     frames: int
+    av_offset: int | None = None  # out-of-sync ranges: frames the sound is late (negative: early)
 
     @property
     def key(self) -> str:
@@ -57,6 +60,9 @@ class FlaggedRange:
         names = ", ".join(FLAG_TEXT.get(f, f.replace("_", " ")) for f in self.flags) or "Flagged"
         names = names[0].upper() + names[1:]
         where = f"frame {self.start}" if self.start == self.stop else f"frames {self.start}–{self.stop}"
+        if self.av_offset:
+            when = "late" if self.av_offset > 0 else "early"
+            where += f"; sound {abs(self.av_offset)} frame{'s' if abs(self.av_offset) != 1 else ''} {when}"
         return f"{names} ({where})"
 
 
@@ -87,7 +93,21 @@ def flagged_ranges(records: Sequence[dict[str, Any]], gap: int = 0) -> list[Flag
         flags |= by_frame[frame]
     if group:
         ranges.append(FlaggedRange(group[0], group[-1], _ordered_flags(flags), len(group)))
-    return ranges
+    return [_with_offset(r, records) for r in ranges]
+
+
+def _with_offset(rng: FlaggedRange, records: Sequence[dict[str, Any]]) -> FlaggedRange:
+    """An out-of-sync range carries the median A/V offset of its out-of-sync frames."""
+    if "out_of_sync" not in rng.flags:
+        return rng
+    offsets = [
+        int(r["av_offset"])
+        for r in records
+        if rng.start <= int(r["frame"]) <= rng.stop
+        and "out_of_sync" in (r.get("flags") or ())
+        and r.get("av_offset") is not None
+    ]
+    return replace(rng, av_offset=int(np.median(offsets))) if offsets else rng
 
 
 def _resize_to_height(image: np.ndarray, height: int) -> np.ndarray:

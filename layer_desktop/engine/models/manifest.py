@@ -72,7 +72,7 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         problems = []
-        if not _SHA256.match(self.sha256):
+        if self.sha256 and not _SHA256.match(self.sha256):  # "" = no sha256 published
             problems.append("sha256 is not 64 lowercase hex digits")
         if not _SAFE_FILENAME.match(self.filename):
             problems.append(f"filename {self.filename!r} is not a plain file name")
@@ -104,7 +104,7 @@ def spec_from_dict(raw: Mapping[str, Any]) -> ModelSpec:
             task=str(raw["task"]),
             backend=raw["backend"],
             filename=str(raw["filename"]),
-            sha256=str(raw["sha256"]).lower(),
+            sha256=str(raw["sha256"] or "").lower(),
             licence=Licence(str(lic["name"]), bool(lic["commercial_use"]), lic.get("note")),
             urls=tuple(raw.get("urls") or ()),
             size=raw.get("size"),

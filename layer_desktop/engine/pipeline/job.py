@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from layer_desktop.engine.lipsync.transform import attach_lipsync
 from layer_desktop.engine.media.chunks import ChunkRecord
 from layer_desktop.engine.media.encode import OutputSettings
 from layer_desktop.engine.media.reader import FrameReader
@@ -276,7 +277,8 @@ def _transform(
     write_atomic(folder / "spec.json", spec.model_dump_json(indent=1).encode())
     write_atomic(folder / "state.json", json.dumps({"status": "running"}).encode())
     stages, proc, book, analysis_s = _prepare(spec, folder, store, models, progress, cancel)
-    rspec = _render_spec(spec, job_id, stages, converted_audio(spec, folder, stages))
+    audio = attach_lipsync(spec, folder, proc, converted_audio(spec, folder, stages), models, stages.store)
+    rspec = _render_spec(spec, job_id, stages, audio)
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = render(
         rspec, proc, work_dir=folder / "render", progress=report, cancel=cancel,
@@ -322,7 +324,10 @@ def rerender_job(
         stages, proc, book, analysis_s = _prepare(spec, job.folder, store, models, None, cancel)
         with spec_restored_on_failure(job.folder / "spec.json"):
             write_atomic(job.folder / "spec.json", spec.model_dump_json(indent=1).encode())
-            rspec = _render_spec(spec, job.job_id, stages, converted_audio(spec, job.folder, stages))
+            audio = attach_lipsync(
+                spec, job.folder, proc, converted_audio(spec, job.folder, stages), models, stages.store
+            )
+            rspec = _render_spec(spec, job.job_id, stages, audio)
             report = (lambda d, t: progress("render", d, t)) if progress else None
             result = rerender_range(
                 rspec, first, last, proc, work_dir=job.folder / "render", progress=report, cancel=cancel,

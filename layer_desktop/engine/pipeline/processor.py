@@ -10,11 +10,13 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import av
 import numpy as np
 
 from layer_desktop.engine.faces.types import Face, ImageRGB
+from layer_desktop.engine.lipsync.stage import LipSyncStage
 from layer_desktop.engine.media.reader import coded, upright
 from layer_desktop.engine.pipeline.disclosure import draw_mark
 from layer_desktop.engine.pipeline.plan import FramePlan
@@ -58,6 +60,7 @@ class TransformProcessor:
     ) -> None:
         self.spec, self.plan, self.stages = spec, plan, stages
         self.rotation, self.references, self.on_record = rotation, references, on_record
+        self.lipsync: LipSyncStage | None = None  # set by the job when lip-sync is on
         key = json.dumps(spec.model_dump(exclude={"output"}), sort_keys=True)
         self.tag = "transform-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -77,6 +80,7 @@ class TransformProcessor:
             swapper, enhancer = self.stages(persona, options)
             ms.update(apply_swap(rgb, p.target, swapper, enhancer, self.references[index]))
             applied = True
+        rgb = self._lipsync(index, frame, rgb, ms)
         if self.spec.disclosure.visible_mark:
             if rgb is None:
                 rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation)
@@ -89,7 +93,27 @@ class TransformProcessor:
             jitter=p.jitter, applied=applied, skip_reason=reason,
             backend=options.backend if applied else None,
             reference=self.references[index] if applied else None, ms=ms, shot=p.shot,
-            bystander=p.bystander,
+            bystander=p.bystander, **self._sync_review(index),
         )  # fmt: skip
         self.on_record(flag(record, enabled, p.track_lost))
         return None if rgb is None else coded(rgb, self.rotation)
+
+    def _lipsync(
+        self, index: int, frame: av.VideoFrame, rgb: np.ndarray | None, ms: dict[str, float]
+    ) -> np.ndarray | None:
+        """The lip-sync stage, after the swap, on the plan's target face (frames without it pass)."""
+        target = self.plan[index].target
+        if self.lipsync is None or target is None or not self.lipsync.enabled[index]:
+            return rgb
+        started = time.perf_counter()
+        if rgb is None:
+            rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation)
+        self.lipsync.apply(rgb, target, index)
+        ms["lipsync"] = (time.perf_counter() - started) * 1000
+        return rgb
+
+    def _sync_review(self, index: int) -> dict[str, Any]:
+        if self.lipsync is None:
+            return {}
+        offset, confidence, silent = self.lipsync.review.at(index)
+        return {"av_offset": offset, "sync_confidence": confidence, "mouth_open_in_silence": silent}

@@ -12,13 +12,23 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from layer_desktop.engine.lipsync.review import sync_flags
 from layer_desktop.settings import write_atomic
 
 LOW_CONFIDENCE = 0.6
 LOW_PRESENCE = 0.5
 JITTER_SPIKE = 0.02  # of the face size; the smoothed talk clip stays under 0.005
 LOW_SIMILARITY = 0.35
-FLAGS = ("no_face", "face_lost", "low_confidence", "jitter_spike", "low_similarity", "bystander")
+FLAGS = (
+    "no_face",
+    "face_lost",
+    "low_confidence",
+    "jitter_spike",
+    "low_similarity",
+    "bystander",
+    "out_of_sync",
+    "mouth_in_silence",
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,9 @@ class FrameRecord:
     flags: tuple[str, ...] = ()
     shot: int | None = None
     bystander: bool = False  # the swapped face is not the main subject
+    av_offset: int | None = None  # lip-sync review: frames the sound is late (negative: early)
+    sync_confidence: float | None = None
+    mouth_open_in_silence: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "flags": list(self.flags)}
@@ -65,6 +78,7 @@ def flag(record: FrameRecord, swap_on: bool, track_lost: bool) -> FrameRecord:
         flags.append("low_similarity")
     if record.applied and record.bystander:
         flags.append("bystander")
+    flags.extend(sync_flags(record.av_offset, record.sync_confidence, record.mouth_open_in_silence))
     return replace(record, flags=tuple(flags))
 
 

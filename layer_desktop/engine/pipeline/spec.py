@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from layer_desktop.engine.lipsync.options import LipSyncOptions, segment_lipsync
 from layer_desktop.engine.media.domain import (
     CHUNK_FRAMES_MAX,
     CHUNK_FRAMES_MIN,
@@ -119,6 +120,7 @@ class Segment(BaseModel):
     enabled: bool = True
     persona: str | None = None
     swap: SwapOptions | None = None
+    lipsync: LipSyncOptions | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Segment:
@@ -144,6 +146,7 @@ class TransformSpec(BaseModel):
     disclosure: Disclosure = Disclosure()
     audio: str = "source"
     voice: Voice = Voice()
+    lipsync: LipSyncOptions = LipSyncOptions()
 
     @model_validator(mode="before")
     @classmethod
@@ -175,9 +178,9 @@ class TransformSpec(BaseModel):
         CLI: any swap option, ``enabled`` or ``persona``). Raises ``InputError`` for unknown keys/values."""
         enabled, persona, base = self.settings_at(start)
         swap_fields = set(SwapOptions.model_fields)
-        unknown = set(changes) - swap_fields - {"enabled", "persona"}
+        unknown = set(changes) - swap_fields - {"enabled", "persona", "lipsync"}
         if unknown:
-            known = ", ".join(sorted(swap_fields | {"enabled", "persona"}))
+            known = ", ".join(sorted(swap_fields | {"enabled", "persona", "lipsync"}))
             raise InputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.", hint=f"Known: {known}.")
         try:
             swap = SwapOptions.model_validate({**base.model_dump(), **_swap_changes(changes, swap_fields)})
@@ -186,8 +189,9 @@ class TransformSpec(BaseModel):
         if "enabled" in changes:
             enabled = _as_bool(changes["enabled"])
         segment = Segment(
-            start=start, stop=stop, enabled=enabled, persona=changes.get("persona", persona), swap=swap
-        )
+            start=start, stop=stop, enabled=enabled, persona=changes.get("persona", persona), swap=swap,
+            lipsync=segment_lipsync(changes.get("lipsync"), self.lipsync),
+        )  # fmt: skip
         return self.model_copy(update={"segments": (*self.segments, segment)})
 
 
