@@ -28,8 +28,12 @@ from layer_desktop.ui.personas import PersonaLibrary
 from layer_desktop.ui.playback import Player
 from layer_desktop.ui.processed import ProcessedFrames
 from layer_desktop.ui.project import ProjectDocument
+from layer_desktop.ui.project_actions import ProjectActions
+from layer_desktop.ui.publish_actions import PublishActions
+from layer_desktop.ui.publishing import Publisher
 from layer_desktop.ui.queue import RenderQueue
 from layer_desktop.ui.review_flow import ReviewActions
+from layer_desktop.ui.session_memory import remember_session
 from layer_desktop.ui.studio import StudioActions
 from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.theme import apply_theme
@@ -48,7 +52,7 @@ def window_settings() -> QSettings:
     return QSettings(str(app_paths().config_dir / "window.ini"), QSettings.Format.IniFormat)
 
 
-class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
+class MainWindow(StudioActions, ProjectActions, ReviewActions, EditActions, PublishActions, QMainWindow):
     """``engine=True`` starts a local engine child process (previews and renders go through it);
     without it the window views media and edits projects only (faster, for tests of viewing alone)."""
 
@@ -66,6 +70,7 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         self.engine_link: EngineLink | None = EngineLink(self.tasks, engine_home, self) if engine else None
         self.queue: RenderQueue | None = RenderQueue(self.engine_link, self) if self.engine_link else None
         self.processed = ProcessedFrames(self.tasks, self.engine_link, self)
+        self.publisher = Publisher(self.tasks, self)
         self.viewer = ViewerView()
         self.transport = TransportBar(self.player, self.viewer)
         self.timeline = TimelineView()
@@ -111,7 +116,10 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         self.tabifyDockWidget(self.dock_review, self.dock_media)
         self.dock_review.raise_()
         if self.queue is not None:
-            self.dock_queue = self._dock("Queue", QueuePanel(self.queue), bottom)
+            self.queue_panel = QueuePanel(self.queue)
+            self.queue_panel.publish_requested.connect(lambda path: self.publish_file(Path(path)))
+            self.queue_panel.message.connect(self.statusBar().showMessage)
+            self.dock_queue = self._dock("Queue", self.queue_panel, bottom)
             self.resizeDocks([self.dock_queue], [170], Qt.Orientation.Vertical)
         self.resizeDocks([self.dock_personas, self.dock_review], [250, 300], Qt.Orientation.Horizontal)
         self.statusBar().addPermanentWidget(self.tracking_label)
@@ -148,7 +156,7 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         link.ready.connect(lambda _caps: settle_garbage())
         link.ready.connect(lambda _caps: self.engine_ready())
         link.failed.connect(self._on_error)
-        queue.failed.connect(self._on_error)
+        queue.failed.connect(self._on_queue_refused)
         link.start()
 
     # ------------------------------------------------------------------ settings
@@ -200,10 +208,12 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.player.pause()
         self.project.close()
+        remember_session(self.project.path)  # the next start opens it again (None: the untitled autosave)
         self._save_layout()
         if self.queue is not None:
             self.queue.stop()
         self.overlays.close()  # its tracking pass stops at the next frame: the shutdown waits for it
+        self.publisher.cancel()  # an upload stops at its next block (and resumes on the next Publish)
         self.tasks.shutdown()
         if self.engine_link is not None:
             self.engine_link.stop()

@@ -65,7 +65,10 @@ ACTIONS: tuple[tuple[str, str | None, Any, str], ...] = (
     ("&Playback", "Back 1 second", "Shift+Left", "back_second"),
     ("&Playback", "&First frame", "Home", "first_frame"),
     ("&Playback", "&Last frame", "End", "last_frame"),
-    ("&Render", "&Render with persona", "Ctrl+R", "render_current"),
+    ("&Render", "&Render…", "Ctrl+R", "render_current"),
+    ("&Render", "Render &again (last settings)", "Ctrl+Shift+R", "render_again"),
+    ("&Render", "&Publish render…", "Ctrl+Shift+P", "publish_render"),
+    ("&Edit", "Se&ttings…", "Ctrl+,", "open_settings"),
     ("&Help", "&About Layer Desktop", "", "about"),
     ("&Help", "Open the &log folder", "", "open_log_folder"),
 )

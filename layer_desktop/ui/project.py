@@ -16,13 +16,15 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from layer_desktop.engine.pipeline.spec import Segment
+from layer_desktop.engine.pipeline.spec import Segment, parse_face
 from layer_desktop.errors import InputError
 from layer_desktop.ui.project_file import (
     REVIEW_KEY,
     ProjectState,
+    PublishedLink,
     autosave_file,
     discard_autosave,
+    has_work,
     load_project,
     recent_projects,
     recover_autosave,
@@ -35,6 +37,7 @@ __all__ = [
     "ProjectDocument",
     "ProjectState",
     "autosave_file",
+    "has_work",
     "load_project",
     "recent_projects",
     "recover_autosave",
@@ -203,6 +206,15 @@ class ProjectDocument(QObject):
 
     def set_job(self, job_id: str | None, output: str | Path | None) -> None:
         self._update("Set render job", job_id=job_id, output=str(output) if output is not None else None)
+
+    def set_face(self, face: str) -> None:
+        """Choose which face is swapped: ``auto`` or ``track:N``; raises ``InputError`` for other text."""
+        parse_face(face)
+        self._update("Choose face", face=face)
+
+    def add_publish(self, link: PublishedLink) -> None:
+        """Keep a publish of a render in the project (its link and sha256)."""
+        self._update("Publish", publishes=(*self._state.publishes, link))
 
     def set_in(self, frame: int | None) -> None:
         """Set (or clear with None) the in point; raises ``InputError`` outside the video or after out."""

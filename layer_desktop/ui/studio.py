@@ -22,24 +22,27 @@ from layer_desktop.engine.pipeline.demo import DemoContent, demo_content, ensure
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.errors import InputError, LayerError
 from layer_desktop.ui.drops import plan_drop
+from layer_desktop.ui.guard import offer_project
 from layer_desktop.ui.media_summary import media_summary
 from layer_desktop.ui.overlays import CHUNK_FRAMES, FaceOverlays
 from layer_desktop.ui.project import (
     ProjectState,
-    load_project,
-    recent_projects,
-    recover_autosave,
-    remember_recent,
 )
+from layer_desktop.ui.render_options import RenderChoice
 from layer_desktop.ui.review import FlaggedRange
-from layer_desktop.ui.review_flow import panel_states
+from layer_desktop.ui.review_flow import PendingRerender, panel_states
+from layer_desktop.ui.session_memory import (
+    project_for_video,
+)
+from layer_desktop.ui.widgets.publish_dialog import PublishDialog
+from layer_desktop.ui.widgets.render_dialog import RenderDialog
+from layer_desktop.ui.widgets.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
     from layer_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
-PROJECT_FILTER = "Layer projects (*.layer);;All files (*)"
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.webm *.m4v *.avi);;All files (*)"
 
 
@@ -51,6 +54,11 @@ class StudioActions:
         self.selected_segment: int | None = None
         self._restore_frame: int | None = None
         self._render_target: str | None = None
+        self._last_render: RenderChoice | None = None
+        self._pending_rerender: PendingRerender | None = None
+        self.render_dialog: RenderDialog | None = None
+        self.publish_dialog: PublishDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self._shown: DecodedFrame | None = None
         self._no_processed_note = ""  # the status bar's "why there is no processed view", while shown
         self._applied: ProjectState | None = None
@@ -86,6 +94,8 @@ class StudioActions:
         if self.queue is not None:
             self.queue.submitted.connect(self._on_submitted)
             self.queue.downloaded.connect(self._on_downloaded)
+            self.queue.job_failed.connect(self._on_job_failed)
+        self.publisher.published.connect(self._on_published)
         self._build_recent_menu()
         self._update_title()
 
@@ -153,9 +163,17 @@ class StudioActions:
         self.persona_panel.start_create([*images, *audio])
 
     def open_path(self: MainWindow, path: Path) -> None:
-        """Open a video: a new project on it (the persona stays chosen)."""
+        """Open a video: a new project on it (the persona stays chosen). Unsaved work is not dropped
+        without asking, and the video's last project is offered when it has one."""
         self.player.pause()
-        if self.project.state.source and Path(self.project.state.source) != path:
+        replacing = bool(self.project.state.source) and Path(self.project.state.source or "") != path
+        if replacing and not self._may_replace_project():
+            return
+        known = project_for_video(path)
+        if known is not None and known != self.project.path and offer_project(self, path, known):
+            self.open_project(known, ask=False)
+            return
+        if replacing:
             self.project.reset(ProjectState(persona=self.project.state.persona))
             self._clear_review()
         if self.project.state.source != str(path):
@@ -178,74 +196,6 @@ class StudioActions:
     @property
     def persona_name(self: MainWindow) -> str | None:
         return self.project.state.persona
-
-    def choose_project(self: MainWindow) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
-        if name:
-            self.open_project(Path(name))
-
-    def open_project(self: MainWindow, path: Path) -> None:
-        """Open a ``.layer`` project and restore its video, persona, edits, review and view."""
-        try:
-            state = load_project(path)
-        except LayerError as exc:
-            self._on_error(exc)
-            return
-        remember_recent(path)
-        self._build_recent_menu()
-        self._open_state(state, path)
-
-    def _open_state(self: MainWindow, state: ProjectState, path: Path | None) -> None:
-        self.player.pause()
-        self._clear_review()
-        self.project.reset(state, path)
-        self._restore_frame = state.current_frame
-        self.viewer.set_mode(state.compare_mode)
-        if state.persona:
-            self.library.set_active(state.persona)
-        if state.source:
-            self.document.open(Path(state.source))
-        self._load_review_if_rendered()
-
-    def restore_unsaved(self: MainWindow) -> bool:
-        """Reopen the untitled project autosaved before the app last quit or crashed; False if none."""
-        state = recover_autosave()
-        if state is None or not state.source or not Path(state.source).is_file():
-            return False
-        self._open_state(state, None)
-        self.project.autosave_now()  # keep it recoverable until it is saved somewhere
-        self.statusBar().showMessage("Restored your unsaved project (File › Save project to keep it)")
-        return True
-
-    def save_project(self: MainWindow) -> bool:
-        if self.project.path is None:
-            return self.save_project_as()
-        self.project.save()
-        self.statusBar().showMessage(f"Saved {self.project.path.name}")
-        return True
-
-    def save_project_as(self: MainWindow) -> bool:
-        name, _ = QFileDialog.getSaveFileName(self, "Save project", "Untitled.layer", PROJECT_FILTER)
-        if not name:
-            return False
-        path = Path(name).with_suffix(".layer")
-        self.project.save(path)
-        remember_recent(path)
-        self._build_recent_menu()
-        self._update_title()
-        return True
-
-    def _build_recent_menu(self: MainWindow) -> None:
-        menu = getattr(self, "_recent_menu", None)
-        if menu is None:
-            file_menu = self.menus["&File"]
-            menu = self._recent_menu = file_menu.addMenu("Recent projects")
-            file_menu.insertMenu(file_menu.actions()[2], menu)
-        menu.clear()
-        recent = recent_projects()
-        for path in recent:
-            menu.addAction(path.name, lambda p=path: self.open_project(p)).setToolTip(str(path))
-        menu.setEnabled(bool(recent))
 
     def import_persona(self: MainWindow) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Import persona", "", "Personas (*.layerpersona)")

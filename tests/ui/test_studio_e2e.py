@@ -68,6 +68,10 @@ def _render_and_review(window: MainWindow, qtbot: QtBot, clip: Path) -> Path:
     drop(window, [clip])
     qtbot.waitUntil(lambda: window.document.frame_count == 75, timeout=20_000)
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.render_dialog
+    assert dialog is not None
+    dialog.path_edit.setText(str(clip.with_name("gap-render.mp4")))
+    qtbot.mouseClick(dialog.render_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(window.ranges) or window.last_error is not None, timeout=240_000)
     assert window.last_error is None, window.last_error
     no_face = [r for r in window.ranges if "no_face" in r.flags]

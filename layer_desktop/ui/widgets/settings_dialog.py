@@ -1,0 +1,143 @@
+"""The Settings dialog: one window with pages (Engines, Destinations, Output, Disclosure), chosen from
+a list on the left. Changes are saved as they are made; the keys of destinations go to the keyring."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from layer_desktop.paths import app_paths
+from layer_desktop.settings import RenderDefaults, load_settings, save_settings
+from layer_desktop.ui.tasks import TaskManager
+from layer_desktop.ui.widgets.destinations_page import DestinationsPage
+from layer_desktop.ui.widgets.render_dialog import PRESETS, engine_choices
+
+log = logging.getLogger(__name__)
+
+PAGES = ("Engines", "Destinations", "Output", "Disclosure")
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, tasks: TaskManager, engine_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self.resize(760, 560)
+        self.pages_list = QListWidget()
+        self.pages_list.addItems(list(PAGES))
+        self.pages_list.setFixedWidth(150)
+        self.stack = QStackedWidget()
+        self.destinations = DestinationsPage(tasks)
+        for page in (engines_page(engine_text), self.destinations, OutputPage(), DisclosurePage()):
+            self.stack.addWidget(page)
+        self.pages_list.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.pages_list.setCurrentRow(0)
+        body = QHBoxLayout()
+        body.addWidget(self.pages_list)
+        body.addWidget(self.stack, 1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(close)
+
+    def show_page(self, name: str) -> None:
+        self.pages_list.setCurrentRow(PAGES.index(name))
+
+
+def engines_page(engine_text: str) -> QWidget:
+    """The engines a render can use: the local one now; issue 16's remote hosts extend
+    ``render_dialog.engine_choices`` and this page lists them too."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    engines = QListWidget()
+    for _name, label in engine_choices():
+        engines.addItem(label)
+    layout.addWidget(QLabel("Engines that can render:"))
+    layout.addWidget(engines, 1)
+    status = QLabel(engine_text)
+    status.setWordWrap(True)
+    layout.addWidget(status)
+    return page
+
+
+class OutputPage(QWidget):
+    """The encoding new renders start from (codec, quality, speed)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        render = load_settings(app_paths().settings_file).render
+        self.codec = QComboBox()
+        self.codec.addItems(["h264", "hevc"])
+        self.codec.setCurrentText(render.codec)
+        self.crf = QSpinBox()
+        self.crf.setRange(0, 51)
+        self.crf.setValue(render.crf)
+        self.preset = QComboBox()
+        self.preset.addItems(list(PRESETS))
+        self.preset.setCurrentText(render.preset)
+        form = QFormLayout(self)
+        form.addRow("Codec", self.codec)
+        form.addRow("Quality (CRF)", self.crf)
+        form.addRow("Speed (preset)", self.preset)
+        for box in (self.codec, self.preset):
+            box.currentIndexChanged.connect(self._save)
+        self.crf.valueChanged.connect(self._save)
+
+    def _save(self) -> None:
+        settings = load_settings(app_paths().settings_file)
+        render = RenderDefaults.model_validate(
+            {
+                **settings.render.model_dump(),
+                "codec": self.codec.currentText(),
+                "crf": self.crf.value(),
+                "preset": self.preset.currentText(),
+            }
+        )
+        save_settings(settings.model_copy(update={"render": render}), app_paths().settings_file)
+
+
+class DisclosurePage(QWidget):
+    """The visible AI mark on new renders; turning it off asks first."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mark = QCheckBox("Show the visible “AI-generated” mark on renders")
+        self.mark.setChecked(load_settings(app_paths().settings_file).visible_ai_mark)
+        self.mark.toggled.connect(self._toggled)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.mark)
+        note = QLabel(
+            "Renders always carry the disclosure in their metadata; the visible mark tells viewers too."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        layout.addStretch(1)
+
+    def _toggled(self, on: bool) -> None:
+        if not on:
+            answer = QMessageBox.question(
+                self,
+                "Turn the AI mark off?",
+                "Viewers will not see that the video was changed by AI. Turn it off?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                self.mark.setChecked(True)
+                return
+        settings = load_settings(app_paths().settings_file)
+        save_settings(settings.model_copy(update={"visible_ai_mark": on}), app_paths().settings_file)
