@@ -23,6 +23,7 @@ from layer_desktop.ui.document import MediaDocument
 from layer_desktop.ui.edit_actions import EditActions
 from layer_desktop.ui.engine_link import EngineLink, describe
 from layer_desktop.ui.errors import ErrorReporter, show_error
+from layer_desktop.ui.face_target import FaceTargetActions
 from layer_desktop.ui.menus import build_menus
 from layer_desktop.ui.personas import PersonaLibrary
 from layer_desktop.ui.playback import Player
@@ -52,7 +53,9 @@ def window_settings() -> QSettings:
     return QSettings(str(app_paths().config_dir / "window.ini"), QSettings.Format.IniFormat)
 
 
-class MainWindow(StudioActions, ProjectActions, ReviewActions, EditActions, PublishActions, QMainWindow):
+class MainWindow(
+    StudioActions, ProjectActions, ReviewActions, EditActions, PublishActions, FaceTargetActions, QMainWindow
+):
     """``engine=True`` starts a local engine child process (previews and renders go through it);
     without it the window views media and edits projects only (faster, for tests of viewing alone)."""
 

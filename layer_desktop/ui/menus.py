@@ -69,6 +69,7 @@ ACTIONS: tuple[tuple[str, str | None, Any, str], ...] = (
     ("&Render", "Render &again (last settings)", "Ctrl+Shift+R", "render_again"),
     ("&Render", "&Publish render…", "Ctrl+Shift+P", "publish_render"),
     ("&Edit", "Se&ttings…", "Ctrl+,", "open_settings"),
+    ("&Edit", "Swap &every face (no target face)", "", "target_all_faces"),
     ("&Help", "&About Layer Desktop", "", "about"),
     ("&Help", "Open the &log folder", "", "open_log_folder"),
 )

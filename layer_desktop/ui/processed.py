@@ -35,6 +35,7 @@ class ProcessedFrames(QObject):
         self.tasks, self.link = tasks, link
         self.source: Path | None = None
         self.persona: str | None = None
+        self.face = "auto"  # which face the live preview swaps (the project's target)
         self.rendered: Path | None = None
         self._media: dict[Path, str] = {}  # source → engine media id
         self._persona_ids: dict[str, str] = {}
@@ -51,6 +52,9 @@ class ProcessedFrames(QObject):
 
     def set_persona(self, name: str | None) -> None:
         self.persona = name or None
+
+    def set_face(self, face: str) -> None:
+        self.face = face
 
     def forget_persona(self, name: str) -> None:
         """The persona changed in the library: send it to the engine again before the next preview."""
@@ -134,7 +138,9 @@ class ProcessedFrames(QObject):
         persona_id = self._persona_ids.get(persona)
         if persona_id is None:
             persona_id = self._persona_ids[persona] = client.sync_persona(PersonaStore(), persona).id
-        data = client.preview(PreviewRequest(media=media, frame=index, persona=persona_id, format="png"))
+        data = client.preview(
+            PreviewRequest(media=media, frame=index, persona=persona_id, format="png", face=self.face)
+        )
         bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if bgr is None:
             raise MediaError("The engine sent a preview that is not a picture.")

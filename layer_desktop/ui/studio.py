@@ -60,6 +60,7 @@ class StudioActions:
         self.publish_dialog: PublishDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._shown: DecodedFrame | None = None
+        self._media_html = "No video open"
         self._no_processed_note = ""  # the status bar's "why there is no processed view", while shown
         self._applied: ProjectState | None = None
         self.overlays = FaceOverlays(self.tasks, self)
@@ -80,6 +81,7 @@ class StudioActions:
         self.overlays.ready.connect(self._on_overlays)
         self.overlays.tracking.connect(self._on_tracking)
         self.viewer.mode_changed.connect(self._on_mode)
+        self.viewer.face_clicked.connect(self._on_face_clicked)
         self.transport.overlays.toggled.connect(self._on_overlays_toggled)
         self.project.changed.connect(self._on_project_changed)
         self.project.dirty_changed.connect(lambda _d: self._update_title())
@@ -212,7 +214,8 @@ class StudioActions:
         self.processed.set_source(Path(info.path))
         self.overlays.set_source(Path(info.path))
         self.review_panel.set_options(SwapOptions(), self.document.frame_count)
-        self.info_label.setText(media_summary(info))
+        self._media_html = media_summary(info)
+        self._show_target(self.project.state.face)
         self.statusBar().showMessage(f"Opened {Path(info.path).name}")
         if self._restore_frame:
             self.document.request_frame(self._restore_frame)
@@ -295,6 +298,7 @@ class StudioActions:
         if state.persona and state.persona != self.library.active:
             self.library.set_active(state.persona)
         self.processed.set_persona(state.persona)
+        self._show_target(state.face)
         self._update_title()
 
     def _on_persona_chosen(self: MainWindow, name: str) -> None:

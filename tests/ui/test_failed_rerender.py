@@ -45,6 +45,8 @@ def test_a_failed_rerender_changes_nothing_and_says_why(
     backend = dialog.editors["backend"]
     assert isinstance(backend, QComboBox)
     backend.setCurrentText("inswapper")
+    dialog.start_box.setValue(5)  # frames with a face: the swap model is needed there
+    dialog.stop_box.setValue(12)
     dialog.accept()
     assert window.statusBar().currentMessage().startswith("Re-rendering frames")
     qtbot.waitUntil(lambda: error_dialog(window) is not None, timeout=120_000)
