@@ -39,6 +39,7 @@ ACTIONS: tuple[tuple[str, str | None, Any, str], ...] = (
     ("&Edit", "Keep &original in segment", "Ctrl+Shift+K", "toggle_segment_original"),
     ("&Edit", "&Delete segment", "Ctrl+Del", "delete_segment"),
     ("&Edit", "Add mar&ker", "M", "add_marker"),
+    ("&Edit", "Add &keyframe at playhead…", "Ctrl+Alt+K", "add_keyframe"),
     ("&View", "&Source", "1", "view_source"),
     ("&View", "&Processed", "2", "view_processed"),
     ("&View", "Side &by side", "3", "view_side_by_side"),

@@ -292,6 +292,7 @@ class StudioActions:
             ]
         )
         self.timeline.set_markers(list(state.markers))
+        self.timeline.set_keyframes([k.frame for s in state.segments for k in s.keyframes])
         self.timeline.set_in_out(state.in_point, state.out_point)
         if self.ranges:
             self.review_panel.set_ranges(self.ranges, panel_states(state.review))
