@@ -146,6 +146,34 @@ class ReviewActions:
         self.timeline.set_flags([])
         self.processed.set_rendered(None)
 
+    # the review keys, window-wide: they work whatever has focus inside the window
+    def review_accept(self: MainWindow) -> None:
+        self.review_panel.accept_current()
+
+    def review_keep(self: MainWindow) -> None:
+        self.review_panel.keep_current()
+
+    def review_rerender(self: MainWindow) -> None:
+        self.review_panel.rerender_current()
+
+    def review_accept_all(self: MainWindow) -> None:
+        self.review_panel.accept_all()
+
+    def review_next(self: MainWindow) -> None:
+        self.review_panel.select_next()
+
+    def review_previous(self: MainWindow) -> None:
+        self.review_panel.select_previous()
+
+    def _accept_all(self: MainWindow, ranges: list[FlaggedRange]) -> None:
+        """Accept every range still to review, as one undoable step."""
+        stack = self.project.undo_stack
+        stack.beginMacro(f"Accept {len(ranges)} ranges")
+        for rng in ranges:
+            self.project.set_review(rng.key, "accepted")
+        stack.endMacro()
+        self.statusBar().showMessage(f"Accepted {len(ranges)} range(s)")
+
     def _on_range_selected(self: MainWindow, rng: FlaggedRange) -> None:
         self.player.pause()
         self.document.request_frame(rng.start)

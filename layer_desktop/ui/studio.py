@@ -91,6 +91,7 @@ class StudioActions:
         r = self.review_panel
         r.range_selected.connect(self._on_range_selected)
         r.accepted.connect(lambda rng: self._edit(self.project.set_review, rng.key, "accepted"))
+        r.accepted_all.connect(self._accept_all)
         r.keep_original.connect(lambda rng: self._rerender(rng, {"enabled": "false"}, "original"))
         r.rerender_requested.connect(lambda rng, changes: self._rerender(rng, changes, "rerendered"))
         if self.queue is not None:
