@@ -77,6 +77,10 @@ class MainWindow(
         self.viewer = ViewerView()
         self.transport = TransportBar(self.player, self.viewer)
         self.timeline = TimelineView()
+        self.viewer.caption.setToolTip(
+            "Frames count from 0 everywhere (viewer, timeline, Review, the CLI); "
+            "timecode is HH:MM:SS:FF, drop-frame (;) at 29.97 and 59.94 fps"
+        )
         self.persona_panel = PersonaPanel(self.library)
         self.review_panel = ReviewPanel()
         self.info_label = QLabel("No video open")

@@ -34,6 +34,7 @@ from layer_desktop.ui.review_flow import PendingRerender, panel_states
 from layer_desktop.ui.session_memory import (
     project_for_video,
 )
+from layer_desktop.ui.timecode import timecode
 from layer_desktop.ui.widgets.publish_dialog import PublishDialog
 from layer_desktop.ui.widgets.render_dialog import RenderDialog
 from layer_desktop.ui.widgets.settings_dialog import SettingsDialog
@@ -226,7 +227,9 @@ class StudioActions:
     def _on_frame(self: MainWindow, frame: DecodedFrame) -> None:
         self._shown = frame
         total = self.document.frame_count
-        caption = f"Frame {frame.index + 1} / {total}   {frame.time:.3f} s"
+        caption = (
+            f"Frame {frame.index} / {total - 1}   {timecode(frame.index, self._fps())}   {frame.time:.3f} s"
+        )
         self.viewer.show_frame(frame.image, caption)
         self.timeline.set_current(frame.index)
         self.project.set_view(current_frame=frame.index)

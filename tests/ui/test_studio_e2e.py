@@ -61,7 +61,7 @@ def _step_to_exact_frame(window: MainWindow, qtbot: QtBot, n: int) -> None:
     with FrameReader(TALK) as reader:
         expected = reader.frame_at(n, rotate=True).image
     assert np.array_equal(image_array(window.viewer.displayed_image()), expected)
-    assert window.viewer.caption.text().startswith(f"Frame {n + 1} / 100")
+    assert window.viewer.caption.text().startswith(f"Frame {n} / 99   00:00:00:{n:02d}")  # 0-based, 25 fps
 
 
 def _render_and_review(window: MainWindow, qtbot: QtBot, clip: Path) -> Path:
