@@ -26,7 +26,9 @@ def window(qtbot: QtBot) -> Iterator[MainWindow]:
 
 def test_demo_opens_with_frame_thumbnails_and_waveform(window: MainWindow, qtbot: QtBot) -> None:
     window.open_demo()
-    qtbot.waitUntil(lambda: window.viewer.caption.text().startswith("Frame 0 / 99   00:00:00:00"), timeout=15000)
+    qtbot.waitUntil(
+        lambda: window.viewer.caption.text().startswith("Frame 0 / 99   00:00:00:00"), timeout=15000
+    )
     qtbot.waitUntil(
         lambda: bool(window.timeline._thumbs) and window.timeline._peaks is not None, timeout=15000
     )
