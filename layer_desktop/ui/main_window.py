@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from layer_desktop import __version__
@@ -62,7 +62,7 @@ class MainWindow(
     def __init__(self, *, engine: bool = False, engine_home: EngineHome | None = None) -> None:
         QMainWindow.__init__(self)
         self.setWindowTitle(f"Layer Desktop {__version__}")
-        self.resize(1280, 800)
+        self._size_to_screen()
         self.setAcceptDrops(True)
         self.last_error: BaseException | None = None
         self.tasks = TaskManager(self)
@@ -99,6 +99,15 @@ class MainWindow(
         settle_garbage()
 
     # ------------------------------------------------------------------ layout
+    def _size_to_screen(self) -> None:
+        """A first start fills most of the screen (a saved layout replaces this in ``_restore_layout``)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else None
+        if area is None or area.width() < 800:
+            self.resize(1280, 800)
+            return
+        self.resize(round(area.width() * 0.85), round(area.height() * 0.85))
+
     def _build(self) -> None:
         centre = QWidget()
         layout = QVBoxLayout(centre)
@@ -127,7 +136,7 @@ class MainWindow(
             self.queue_panel.publish_requested.connect(lambda path: self.publish_file(Path(path)))
             self.queue_panel.message.connect(self.statusBar().showMessage)
             self.dock_queue = self._dock("Queue", self.queue_panel, bottom)
-            self.resizeDocks([self.dock_queue], [170], Qt.Orientation.Vertical)
+            self.resizeDocks([self.dock_queue], [230], Qt.Orientation.Vertical)  # 3 rows and the log
         self.resizeDocks([self.dock_personas, self.dock_review], [250, 300], Qt.Orientation.Horizontal)
         self.statusBar().addPermanentWidget(self.tracking_label)
         self.tracking_label.hide()

@@ -247,7 +247,8 @@ class StudioActions:
 
     def _on_no_processed(self: MainWindow, why: str) -> None:
         self.viewer.show_processed(None)
-        if self.viewer.mode != "source":
+        starting = self.engine_link is not None and self.engine_link.capabilities is None
+        if self.viewer.mode != "source" and not starting:  # while it starts, the engine label says so
             self.statusBar().showMessage(why)
             self._no_processed_note = why
 

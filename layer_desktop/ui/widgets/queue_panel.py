@@ -81,7 +81,9 @@ class QueuePanel(QWidget):
         row = self._rows[job_id]
         for column, text in enumerate(row_texts(job)):
             if column != 4:
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)  # a failure's whole reason, however narrow the column
+                self.table.setItem(row, column, item)
         bar = self.table.cellWidget(row, 4)
         if isinstance(bar, QProgressBar):
             bar.setMaximum(max(1, job.info.total))

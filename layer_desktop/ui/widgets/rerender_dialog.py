@@ -72,6 +72,7 @@ class RerenderDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Re-render frames")
+        self.setMinimumWidth(420)  # the title bar shows the whole title
         self.options = options
         self.range = rng
         self.editors: dict[str, QWidget] = {}
