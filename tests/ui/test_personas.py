@@ -211,7 +211,7 @@ def test_dropping_a_photo_on_a_persona_adds_it(  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: len(library.personas[0].faces) == 2, timeout=WAIT_MS)
     stored = PersonaStore().get(persona.id)
     assert [f.source_name for f in stored.faces] == ["astronaut.png", "grace_hopper.jpg"]
-    assert panel.list.item(0).text().split("\n")[1].startswith("2 photos")
+    assert panel.list.item(0).text().split("\n")[1].startswith("2\u00a0photos")
     assert failures == []
 
 
