@@ -34,6 +34,7 @@ from layer_desktop.ui.publish_actions import PublishActions
 from layer_desktop.ui.publishing import Publisher
 from layer_desktop.ui.queue import RenderQueue
 from layer_desktop.ui.review_flow import ReviewActions
+from layer_desktop.ui.scrub import ScrubProxies
 from layer_desktop.ui.session_memory import remember_session
 from layer_desktop.ui.studio import StudioActions
 from layer_desktop.ui.tasks import TaskManager
@@ -86,6 +87,8 @@ class MainWindow(
         self.info_label = QLabel("No video open")
         self.engine_label = QLabel("Engine: off")
         self.tracking_label = QLabel()  # face tracking progress, while overlays are on and it runs
+        self.proxy_label = QLabel()  # scrub proxy build progress
+        self.scrub = ScrubProxies(self.tasks, self)
         self.errors = ErrorReporter(self._on_error, self)
         self.errors.install()
         self._build()
@@ -139,6 +142,8 @@ class MainWindow(
             self.resizeDocks([self.dock_queue], [230], Qt.Orientation.Vertical)  # 3 rows and the log
         self.resizeDocks([self.dock_personas, self.dock_review], [250, 300], Qt.Orientation.Horizontal)
         self.statusBar().addPermanentWidget(self.tracking_label)
+        self.statusBar().addPermanentWidget(self.proxy_label)
+        self.proxy_label.hide()
         self.tracking_label.hide()
         self.statusBar().addPermanentWidget(self.engine_label)
         self.statusBar().showMessage("Ready")
@@ -229,6 +234,7 @@ class MainWindow(
         if self.queue is not None:
             self.queue.stop()
         self.overlays.close()  # its tracking pass stops at the next frame: the shutdown waits for it
+        self.scrub.close()  # the proxy build stops at its next frame (and resumes next time)
         self.publisher.cancel()  # an upload stops at its next block (and resumes on the next Publish)
         self.tasks.shutdown()
         if self.engine_link is not None:

@@ -81,6 +81,7 @@ class StudioActions:
         self.processed.unavailable.connect(self._on_no_processed)
         self.overlays.ready.connect(self._on_overlays)
         self.overlays.tracking.connect(self._on_tracking)
+        self.scrub.progress.connect(self._on_proxy_progress)
         self.viewer.mode_changed.connect(self._on_mode)
         self.viewer.face_clicked.connect(self._on_face_clicked)
         self.transport.overlays.toggled.connect(self._on_overlays_toggled)
@@ -215,6 +216,7 @@ class StudioActions:
         self._on_project_changed(self.project.state)
         self.processed.set_source(Path(info.path))
         self.overlays.set_source(Path(info.path))
+        self.document.proxy_folder = self.scrub.set_source(Path(info.path))
         self.review_panel.set_options(SwapOptions(), self.document.frame_count)
         self._media_html = media_summary(info)
         self._show_target(self.project.state.face)
@@ -276,8 +278,14 @@ class StudioActions:
             self.processed.request(self.document.current)
 
     def _seek(self: MainWindow, frame: int) -> None:
+        """The playhead dragged or clicked on the timeline: the scrub proxy's frame while it moves, the
+        exact frame once it rests."""
         self.player.pause()
-        self.document.request_frame(frame)
+        self.document.request_frame(frame, fast=True)
+
+    def _on_proxy_progress(self: MainWindow, done: int, total: int) -> None:
+        self.proxy_label.setText(f"Scrub proxy {100 * done // max(total, 1)}%")
+        self.proxy_label.setVisible(done < total)
 
     # ------------------------------------------------------------------ project → views
     def _on_project_changed(self: MainWindow, state: ProjectState) -> None:
