@@ -13,15 +13,20 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QMessageBox,
+    QPushButton,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from layer_desktop.engine.voice.eleven_client import API_KEY_NAME
+from layer_desktop.errors import LayerError
 from layer_desktop.paths import app_paths
+from layer_desktop.secrets import KeyringSecrets
 from layer_desktop.settings import RenderDefaults, load_settings, save_settings
 from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.widgets.destinations_page import DestinationsPage
@@ -29,7 +34,7 @@ from layer_desktop.ui.widgets.render_dialog import PRESETS, engine_choices
 
 log = logging.getLogger(__name__)
 
-PAGES = ("Engines", "Destinations", "Output", "Disclosure")
+PAGES = ("Engines", "Destinations", "Voice", "Output", "Disclosure")
 
 
 class SettingsDialog(QDialog):
@@ -43,7 +48,14 @@ class SettingsDialog(QDialog):
         self.pages_list.setFixedWidth(150)
         self.stack = QStackedWidget()
         self.destinations = DestinationsPage(tasks)
-        for page in (engines_page(engine_text), self.destinations, OutputPage(), DisclosurePage()):
+        self.voice = VoicePage()
+        for page in (
+            engines_page(engine_text),
+            self.destinations,
+            self.voice,
+            OutputPage(),
+            DisclosurePage(),
+        ):
             self.stack.addWidget(page)
         self.pages_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.pages_list.setCurrentRow(0)
@@ -74,6 +86,65 @@ def engines_page(engine_text: str) -> QWidget:
     status.setWordWrap(True)
     layout.addWidget(status)
     return page
+
+
+class VoicePage(QWidget):
+    """The ElevenLabs API key, typed into a password field and kept only in the keyring (never shown
+    again: the page says whether one is stored)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("paste the ElevenLabs API key")
+        self.save_button = QPushButton("Store key")
+        self.remove_button = QPushButton("Remove key")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        form = QFormLayout(self)
+        form.addRow("ElevenLabs key", self.key_edit)
+        row = QHBoxLayout()
+        row.addWidget(self.save_button)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        form.addRow("", row)
+        form.addRow("", self.status)
+        note = QLabel("Without a key, voices are converted on this computer (WORLD). Choose the backend per "
+                      "render in the Render dialog.")  # fmt: skip
+        note.setWordWrap(True)
+        form.addRow("", note)
+        self.save_button.clicked.connect(self._store)
+        self.remove_button.clicked.connect(self._remove)
+        self._show_state()
+
+    def _store(self) -> None:
+        key = self.key_edit.text().strip()
+        if not key:
+            return
+        try:
+            KeyringSecrets().set(API_KEY_NAME, key)
+        except LayerError as exc:
+            self.status.setText(exc.user_text())
+            return
+        self.key_edit.clear()
+        self._show_state()
+
+    def _remove(self) -> None:
+        try:
+            KeyringSecrets().delete(API_KEY_NAME)
+        except LayerError as exc:
+            self.status.setText(exc.user_text())
+            return
+        self._show_state()
+
+    def _show_state(self) -> None:
+        try:
+            stored = KeyringSecrets().get(API_KEY_NAME) is not None
+        except LayerError as exc:
+            self.status.setText(exc.user_text())
+            return
+        self.status.setText("A key is stored in the system keyring." if stored else "No key stored.")
+        self.remove_button.setEnabled(stored)
 
 
 class OutputPage(QWidget):
