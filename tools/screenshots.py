@@ -176,7 +176,7 @@ def shoot_new_dialogs(window: Any, save: Callable[[str, Any], None]) -> None:
     wait_until(publish.isVisible, 5, "the publish dialog")
     save("12-dialog-publish", publish)
     publish.close()
-    for i, page in enumerate(("Engines", "Destinations", "Voice", "Output", "Disclosure")):
+    for i, page in enumerate(("Engines", "Destinations", "Models", "Voice", "Output", "Disclosure")):
         settings = window.open_settings(page)
         wait_until(settings.isVisible, 5, "the settings dialog")
         save(f"{13 + i}-settings-{page.lower()}", settings)
