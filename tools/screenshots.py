@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -83,9 +85,14 @@ def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
     wait_until(lambda: window.timeline._thumbs, 30, "thumbnails")
     wait_until(lambda: window.viewer.has_processed, 60, "the demo persona's live preview")
     save("01-window-demo", window)
-    window.open_path(gap_clip(media, Path(tempfile.mkdtemp()) / "face_gap.mp4"))
+    window.open_path(gap_clip(media, Path(tempfile.mkdtemp(dir=os.environ["LAYER_HOME"])) / "face_gap.mp4"))
     wait_until(lambda: window.document.frame_count == 75 and window.timeline._thumbs, 30, "the gap clip")
     window.render_current()
+    dialog = window.render_dialog
+    assert dialog is not None
+    wait_until(dialog.isVisible, 5, "the render dialog")
+    save("11-dialog-render", dialog)
+    dialog.accept()
     wait_until(lambda: window.ranges or window.last_error, 300, "the render and its review")
     window.document.request_frame(12)
     wait_until(lambda: window.document.current == 12, 10, "frame 12")
@@ -107,6 +114,11 @@ def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
         "face overlays with track ids",
     )
     save("03-viewer-overlays", window.centralWidget())
+    window.project.set_face(f"track:{window.viewer.overlays[0]['track']}")  # as a click on the face does
+    QApplication.processEvents()
+    save("03-viewer-target", window.centralWidget())
+    save("05-panel-media-target", window.dock_media)
+    window.project.set_face("auto")
     window.viewer.set_mode("side_by_side")
     window.transport.overlays.setChecked(False)
     window.review_panel.select_range(0)
@@ -140,6 +152,7 @@ def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
         wait_until(dialog.isVisible, 5, "the re-render dialog")
         save("09-dialog-rerender", dialog)
         dialog.reject()
+    shoot_new_dialogs(window, save)
     box = show_error(
         window, MediaError("The video clip.mp4 is cut off after 2.3 s.", hint="Export it again.")
     )
@@ -150,16 +163,37 @@ def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
     return saved
 
 
+def shoot_new_dialogs(window: Any, save: Callable[[str, Any], None]) -> None:
+    """Publish (with a destination whose keys are not needed to show it) and every Settings page."""
+    from layer_desktop.remote.storage import save_destination
+    from layer_desktop.secrets import KeyringSecrets
+    from layer_desktop.settings import S3Destination
+
+    save_destination(S3Destination(name="team-renders", bucket="renders", endpoint_url="https://s3.example.com"),
+                     None, KeyringSecrets())  # fmt: skip
+    window.publish_render()
+    publish = window.publish_dialog
+    wait_until(publish.isVisible, 5, "the publish dialog")
+    save("12-dialog-publish", publish)
+    publish.close()
+    for i, page in enumerate(("Engines", "Destinations", "Models", "Voice", "Output", "Disclosure")):
+        settings = window.open_settings(page)
+        wait_until(settings.isVisible, 5, "the settings dialog")
+        save(f"{13 + i}-settings-{page.lower()}", settings)
+        settings.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--theme", choices=("dark", "light"))
     ap.add_argument("--scale", type=int, choices=(1, 2))
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--media", type=Path, default=REPO.parent / "shared" / "media", help="the test media kit")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if args.theme and args.scale:
-        for path in shoot_variant(args.out / f"{args.theme}-x{args.scale}", args.theme, args.media):
+    if args.child:  # one variant, in the throwaway home its parent made
+        for path in shoot_variant(args.out / f"{args.theme}-x{args.scale}", str(args.theme), args.media):
             log.info("saved %s", path)
         return 0
     failed = 0
@@ -170,10 +204,14 @@ def main(argv: list[str] | None = None) -> int:
                 "QT_SCALE_FACTOR": str(scale),
                 "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
             }
-            env.setdefault("LAYER_HOME", tempfile.mkdtemp(prefix="layer-shots-"))
+            # always a throwaway home: never the caller's (a running app's engine, personas, settings)
+            env["LAYER_HOME"] = home = tempfile.mkdtemp(prefix="layer-shots-")
             cmd = [sys.executable, __file__, "--out", str(args.out), "--theme", theme, "--scale", str(scale),
-                   "--media", str(args.media)]  # fmt: skip
-            failed += subprocess.call(cmd, env=env) != 0
+                   "--media", str(args.media), "--child"]  # fmt: skip
+            try:
+                failed += subprocess.call(cmd, env=env) != 0
+            finally:
+                shutil.rmtree(home, ignore_errors=True)
     return 1 if failed else 0
 
 

@@ -19,7 +19,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="layer-desktop", description="Layer Desktop studio")
     ap.add_argument(
         "file", nargs="?", type=Path,
-        help="a video, .layer project or .layerpersona to open (default: the unsaved project, else the demo)",
+        help="a video, .layer project or .layerpersona to open "
+        "(default: the project open at the last quit, else the unsaved one, else the demo)",
     )  # fmt: skip
     ap.add_argument("--no-demo", action="store_true", help="start empty instead of opening the demo")
     ap.add_argument("--no-engine", action="store_true", help="view media only: do not start the local engine")
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.file:
         window.open_files([args.file])
-    elif not window.restore_unsaved() and not args.no_demo:
+    elif not window.restore_last_session() and not args.no_demo:
         window.open_demo()
     log.info("Layer Desktop %s started; log at %s", __version__, log_file)
     if args.screenshot:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from layer_desktop.engine.media.audio import extract_audio, waveform_peaks
 from layer_desktop.engine.media.probe import MediaInfo, probe
+from layer_desktop.engine.media.proxy import ProxyReader
 from layer_desktop.engine.media.reader import DecodedFrame, FrameReader
 from layer_desktop.engine.media.thumbs import thumbnail_strip
 from layer_desktop.errors import NoAudioStreamError
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 THUMBNAILS = 12
 PEAK_BUCKETS = 600
+SETTLE_MS = 150  # the playhead has stopped when no frame was asked for this long
 
 
 class MediaDocument(QObject):
@@ -42,7 +45,17 @@ class MediaDocument(QObject):
         self._in_flight = False
         self._wanted: int | None = None  # the next frame to decode
         self._requested = 0  # the newest frame asked for (decoding or waiting)
+        self._wanted_fast = False
         self.current = 0
+        self.proxy_folder: Path | None = None  # the scrub proxy, when there is one
+        self._proxy: ProxyReader | None = None  # used on the heavy worker only, like the reader
+        self._size: tuple[int, int] | None = None  # (width, height) of the upright source frames
+        self._fps = 25.0
+        self.shown_proxy = False  # the last frame shown came from the proxy (the exact one follows)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(lambda: self.request_frame(self._requested))
 
     @property
     def frame_count(self) -> int:
@@ -62,6 +75,9 @@ class MediaDocument(QObject):
 
     def _on_opened(self, result: tuple[Path, MediaInfo]) -> None:
         self.path, self.info = result
+        self._size = None
+        video = self.info.video
+        self._fps = float(video.avg_fps) if video is not None and video.avg_fps else 25.0
         self.current, self._wanted, self._in_flight, self._requested = 0, None, False, 0
         self.request_frame(0)  # first: a listener of ``opened`` may ask for another frame, and that wins
         self.opened.emit(self.info)
@@ -74,10 +90,14 @@ class MediaDocument(QObject):
         """The newest frame asked for (being decoded, waiting, or shown)."""
         return self._requested
 
-    def request_frame(self, index: int) -> None:
-        """Ask for frame ``index``; while one decodes, only the newest request is kept."""
+    def request_frame(self, index: int, *, fast: bool = False) -> None:
+        """Ask for frame ``index``; while one decodes, only the newest request is kept. ``fast`` (while
+        the playhead is dragged): the scrub proxy's frame when it has one, the exact frame once the
+        playhead has rested for ``SETTLE_MS``."""
         if not self.frame_count:
             return
+        self._settle.stop()
+        self._wanted_fast = fast and self.proxy_folder is not None
         self._wanted = max(0, min(index, self.frame_count - 1))
         self._requested = self._wanted
         if not self._in_flight:
@@ -92,13 +112,34 @@ class MediaDocument(QObject):
         if index is None or reader is None:
             return
         self._wanted, self._in_flight = None, True
-        self.tasks.run(lambda: reader.frame_at(index, rotate=True), self._on_frame, self._on_frame_error)
+        if self._wanted_fast:
+            job = lambda: self._proxy_frame(reader, index)  # noqa: E731
+        else:
+            job = lambda: (reader.frame_at(index, rotate=True), False)  # noqa: E731
+        self.tasks.run(job, self._on_frame, self._on_frame_error)
 
-    def _on_frame(self, frame: DecodedFrame) -> None:
+    def _proxy_frame(self, reader: FrameReader, index: int) -> tuple[DecodedFrame, bool]:
+        """(frame, from the proxy?): the proxy's frame scaled to the source's size, else the exact one."""
+        folder, size = self.proxy_folder, self._size
+        if folder is not None and size is not None:
+            if self._proxy is None or self._proxy.folder != folder:
+                self._proxy = ProxyReader(folder)
+            small = self._proxy.frame_at(index)
+            if small is not None:
+                image = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+                return DecodedFrame(index, -1, index / self._fps, image), True
+        return reader.frame_at(index, rotate=True), False
+
+    def _on_frame(self, result: tuple[DecodedFrame, bool]) -> None:
+        frame, self.shown_proxy = result
         self._in_flight = False
         self.current = frame.index
+        if not self.shown_proxy:
+            self._size = (frame.image.shape[1], frame.image.shape[0])
         self.frame_ready.emit(frame)
         self._decode_next()
+        if self.shown_proxy and self._wanted is None:
+            self._settle.start()  # the playhead rests: the exact frame replaces the proxy's
 
     def _on_frame_error(self, exc: BaseException) -> None:
         self._in_flight = False
@@ -109,6 +150,10 @@ class MediaDocument(QObject):
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        self._settle.stop()
+        if self._proxy is not None:
+            self._proxy.close()
+            self._proxy = None
 
 
 def _thumbs(path: Path) -> list[tuple[int, np.ndarray]]:

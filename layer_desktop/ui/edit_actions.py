@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from layer_desktop import __version__
-from layer_desktop.errors import InputError
+from layer_desktop.engine.pipeline.keyframes import KEYFRAMED_BOUNDS
 from layer_desktop.paths import app_paths
 
 if TYPE_CHECKING:
@@ -38,11 +38,10 @@ class EditActions:
 
     def _need_segment(self: MainWindow) -> int | None:
         index = self._segment_here()
-        if index is None:
-            self._on_error(
-                InputError(
-                    "No segment here.", hint="Click a segment on the timeline, or add one (Ctrl+Shift+A)."
-                )
+        if index is None:  # a hint in the status bar, not a modal error: nothing went wrong
+            self.statusBar().showMessage(
+                "No segment at the playhead: click a segment on the timeline, or add one (Ctrl+Shift+A).",
+                6000,
             )
         return index
 
@@ -82,6 +81,20 @@ class EditActions:
         index = self._need_segment()
         if index is not None and self._edit(self.project.remove_segment, index):
             self.selected_segment = None
+
+    def add_keyframe(self: MainWindow) -> None:
+        """Keyframe a numeric swap option of the segment under the playhead at the current frame."""
+        index = self._need_segment()
+        if index is None:
+            return
+        option, ok = QInputDialog.getItem(self, "Keyframe", "Option:", list(KEYFRAMED_BOUNDS), 0, False)
+        if not ok:
+            return
+        low, high = KEYFRAMED_BOUNDS[option]
+        value, ok = QInputDialog.getDouble(self, "Keyframe", f"{option} at frame {self._current()}:",
+                                           high, low, high, 3)  # fmt: skip
+        if ok:
+            self._edit(self.project.set_keyframe, index, option, self._current(), value)
 
     def add_marker(self: MainWindow) -> None:
         self._edit(self.project.add_marker, self._current())

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from layer_desktop import __version__
@@ -23,13 +23,19 @@ from layer_desktop.ui.document import MediaDocument
 from layer_desktop.ui.edit_actions import EditActions
 from layer_desktop.ui.engine_link import EngineLink, describe
 from layer_desktop.ui.errors import ErrorReporter, show_error
+from layer_desktop.ui.face_target import FaceTargetActions
 from layer_desktop.ui.menus import build_menus
 from layer_desktop.ui.personas import PersonaLibrary
 from layer_desktop.ui.playback import Player
 from layer_desktop.ui.processed import ProcessedFrames
 from layer_desktop.ui.project import ProjectDocument
+from layer_desktop.ui.project_actions import ProjectActions
+from layer_desktop.ui.publish_actions import PublishActions
+from layer_desktop.ui.publishing import Publisher
 from layer_desktop.ui.queue import RenderQueue
 from layer_desktop.ui.review_flow import ReviewActions
+from layer_desktop.ui.scrub import ScrubProxies
+from layer_desktop.ui.session_memory import remember_session
 from layer_desktop.ui.studio import StudioActions
 from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.theme import apply_theme
@@ -48,14 +54,16 @@ def window_settings() -> QSettings:
     return QSettings(str(app_paths().config_dir / "window.ini"), QSettings.Format.IniFormat)
 
 
-class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
+class MainWindow(
+    StudioActions, ProjectActions, ReviewActions, EditActions, PublishActions, FaceTargetActions, QMainWindow
+):
     """``engine=True`` starts a local engine child process (previews and renders go through it);
     without it the window views media and edits projects only (faster, for tests of viewing alone)."""
 
     def __init__(self, *, engine: bool = False, engine_home: EngineHome | None = None) -> None:
         QMainWindow.__init__(self)
         self.setWindowTitle(f"Layer Desktop {__version__}")
-        self.resize(1280, 800)
+        self._size_to_screen()
         self.setAcceptDrops(True)
         self.last_error: BaseException | None = None
         self.tasks = TaskManager(self)
@@ -66,14 +74,21 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         self.engine_link: EngineLink | None = EngineLink(self.tasks, engine_home, self) if engine else None
         self.queue: RenderQueue | None = RenderQueue(self.engine_link, self) if self.engine_link else None
         self.processed = ProcessedFrames(self.tasks, self.engine_link, self)
+        self.publisher = Publisher(self.tasks, self)
         self.viewer = ViewerView()
         self.transport = TransportBar(self.player, self.viewer)
         self.timeline = TimelineView()
+        self.viewer.caption.setToolTip(
+            "Frames count from 0 everywhere (viewer, timeline, Review, the CLI); "
+            "timecode is HH:MM:SS:FF, drop-frame (;) at 29.97 and 59.94 fps"
+        )
         self.persona_panel = PersonaPanel(self.library)
         self.review_panel = ReviewPanel()
         self.info_label = QLabel("No video open")
         self.engine_label = QLabel("Engine: off")
         self.tracking_label = QLabel()  # face tracking progress, while overlays are on and it runs
+        self.proxy_label = QLabel()  # scrub proxy build progress
+        self.scrub = ScrubProxies(self.tasks, self)
         self.errors = ErrorReporter(self._on_error, self)
         self.errors.install()
         self._build()
@@ -87,6 +102,15 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         settle_garbage()
 
     # ------------------------------------------------------------------ layout
+    def _size_to_screen(self) -> None:
+        """A first start fills most of the screen (a saved layout replaces this in ``_restore_layout``)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else None
+        if area is None or area.width() < 800:
+            self.resize(1280, 800)
+            return
+        self.resize(round(area.width() * 0.85), round(area.height() * 0.85))
+
     def _build(self) -> None:
         centre = QWidget()
         layout = QVBoxLayout(centre)
@@ -111,10 +135,15 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         self.tabifyDockWidget(self.dock_review, self.dock_media)
         self.dock_review.raise_()
         if self.queue is not None:
-            self.dock_queue = self._dock("Queue", QueuePanel(self.queue), bottom)
-            self.resizeDocks([self.dock_queue], [170], Qt.Orientation.Vertical)
+            self.queue_panel = QueuePanel(self.queue)
+            self.queue_panel.publish_requested.connect(lambda path: self.publish_file(Path(path)))
+            self.queue_panel.message.connect(self.statusBar().showMessage)
+            self.dock_queue = self._dock("Queue", self.queue_panel, bottom)
+            self.resizeDocks([self.dock_queue], [230], Qt.Orientation.Vertical)  # 3 rows and the log
         self.resizeDocks([self.dock_personas, self.dock_review], [250, 300], Qt.Orientation.Horizontal)
         self.statusBar().addPermanentWidget(self.tracking_label)
+        self.statusBar().addPermanentWidget(self.proxy_label)
+        self.proxy_label.hide()
         self.tracking_label.hide()
         self.statusBar().addPermanentWidget(self.engine_label)
         self.statusBar().showMessage("Ready")
@@ -148,7 +177,7 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
         link.ready.connect(lambda _caps: settle_garbage())
         link.ready.connect(lambda _caps: self.engine_ready())
         link.failed.connect(self._on_error)
-        queue.failed.connect(self._on_error)
+        queue.failed.connect(self._on_queue_refused)
         link.start()
 
     # ------------------------------------------------------------------ settings
@@ -200,10 +229,13 @@ class MainWindow(StudioActions, ReviewActions, EditActions, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.player.pause()
         self.project.close()
+        remember_session(self.project.path)  # the next start opens it again (None: the untitled autosave)
         self._save_layout()
         if self.queue is not None:
             self.queue.stop()
         self.overlays.close()  # its tracking pass stops at the next frame: the shutdown waits for it
+        self.scrub.close()  # the proxy build stops at its next frame (and resumes next time)
+        self.publisher.cancel()  # an upload stops at its next block (and resumes on the next Publish)
         self.tasks.shutdown()
         if self.engine_link is not None:
             self.engine_link.stop()

@@ -69,10 +69,11 @@ def badge_text(persona: Persona) -> str:
     """A one-line summary such as ``3 photos · q 0.82 · voice 4.1 s``."""
     used = persona.chosen_faces
     quality = sum(f.quality for f in used) / len(used) if used else 0.0
-    photos = f"{len(persona.faces)} photo" + ("" if len(persona.faces) == 1 else "s")
+    nb = "\u00a0"  # no-break spaces: a narrow grid wraps between the parts, never inside one
+    photos = f"{len(persona.faces)}{nb}photo" + ("" if len(persona.faces) == 1 else "s")
     seconds = sum(v.duration_s for v in persona.voices)
-    voice = f"voice {seconds:.1f} s" if persona.voices else "no voice"
-    return f"{photos} · q {quality:.2f} · {voice}"
+    voice = f"voice{nb}{seconds:.1f}{nb}s" if persona.voices else f"no{nb}voice"
+    return f"{photos} · q{nb}{quality:.2f} · {voice}"
 
 
 def tooltip_text(persona: Persona) -> str:

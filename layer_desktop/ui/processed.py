@@ -35,11 +35,12 @@ class ProcessedFrames(QObject):
         self.tasks, self.link = tasks, link
         self.source: Path | None = None
         self.persona: str | None = None
+        self.face = "auto"  # which face the live preview swaps (the project's target)
         self.rendered: Path | None = None
         self._media: dict[Path, str] = {}  # source → engine media id
         self._persona_ids: dict[str, str] = {}
         self._reader: FrameReader | None = None
-        self._reader_path: Path | None = None
+        self._reader_key: tuple[Path, int, int, int] | None = None  # path, inode, size, mtime
         self._reader_lock = threading.Lock()
         self._wanted: int | None = None
         self._in_flight = False
@@ -51,6 +52,9 @@ class ProcessedFrames(QObject):
 
     def set_persona(self, name: str | None) -> None:
         self.persona = name or None
+
+    def set_face(self, face: str) -> None:
+        self.face = face
 
     def forget_persona(self, name: str) -> None:
         """The persona changed in the library: send it to the engine again before the next preview."""
@@ -112,12 +116,16 @@ class ProcessedFrames(QObject):
     # ------------------------------------------------------------------ workers (I/O pool)
     def _decode_rendered(self, path: Path, index: int) -> np.ndarray:
         # one request at a time (``_in_flight``), so the reader is only ever used by one worker
+        # keyed by the file's identity, not only its path: a re-render replaces the file under the same
+        # name, and its new frames must show at once (not the old file's, still open here)
+        st = path.stat()
+        key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
         with self._reader_lock:
-            if self._reader is not None and self._reader_path != path:
+            if self._reader is not None and self._reader_key != key:
                 self._reader.close()
                 self._reader = None
             if self._reader is None:
-                self._reader, self._reader_path = FrameReader(path), path
+                self._reader, self._reader_key = FrameReader(path), key
             return self._reader.frame_at(index, rotate=True).image
 
     def _preview(self, source: Path, persona: str, index: int) -> np.ndarray:
@@ -130,7 +138,9 @@ class ProcessedFrames(QObject):
         persona_id = self._persona_ids.get(persona)
         if persona_id is None:
             persona_id = self._persona_ids[persona] = client.sync_persona(PersonaStore(), persona).id
-        data = client.preview(PreviewRequest(media=media, frame=index, persona=persona_id, format="png"))
+        data = client.preview(
+            PreviewRequest(media=media, frame=index, persona=persona_id, format="png", face=self.face)
+        )
         bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if bgr is None:
             raise MediaError("The engine sent a preview that is not a picture.")

@@ -16,13 +16,16 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from layer_desktop.engine.pipeline.spec import Segment
+from layer_desktop.engine.pipeline.keyframes import Keyframe
+from layer_desktop.engine.pipeline.spec import Segment, parse_face
 from layer_desktop.errors import InputError
 from layer_desktop.ui.project_file import (
     REVIEW_KEY,
     ProjectState,
+    PublishedLink,
     autosave_file,
     discard_autosave,
+    has_work,
     load_project,
     recent_projects,
     recover_autosave,
@@ -35,6 +38,7 @@ __all__ = [
     "ProjectDocument",
     "ProjectState",
     "autosave_file",
+    "has_work",
     "load_project",
     "recent_projects",
     "recover_autosave",
@@ -46,7 +50,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 1500
-SEGMENT_FIELDS = frozenset({"start", "stop", "enabled", "persona", "swap"})
+SEGMENT_FIELDS = frozenset({"start", "stop", "enabled", "persona", "swap", "keyframes"})
 VERDICTS = ("accepted", "original", "rerendered")
 VIEW_FIELDS = ("current_frame", "compare_mode")
 
@@ -204,6 +208,15 @@ class ProjectDocument(QObject):
     def set_job(self, job_id: str | None, output: str | Path | None) -> None:
         self._update("Set render job", job_id=job_id, output=str(output) if output is not None else None)
 
+    def set_face(self, face: str) -> None:
+        """Choose which face is swapped: ``auto`` or ``track:N``; raises ``InputError`` for other text."""
+        parse_face(face)
+        self._update("Choose face", face=face)
+
+    def add_publish(self, link: PublishedLink) -> None:
+        """Keep a publish of a render in the project (its link and sha256)."""
+        self._update("Publish", publishes=(*self._state.publishes, link))
+
     def set_in(self, frame: int | None) -> None:
         """Set (or clear with None) the in point; raises ``InputError`` outside the video or after out."""
         if frame is not None:
@@ -277,6 +290,23 @@ class ProjectDocument(QObject):
         segments = list(self._state.segments)
         segments[index : index + 2] = [merged]
         self._push_segments(tuple(segments), "Merge segments")
+
+    def set_keyframe(self, index: int, option: str, frame: int, value: float | None) -> None:
+        """Pin ``option`` of segment ``index`` to ``value`` at ``frame`` (None removes that keyframe);
+        raises ``InputError`` for a frame outside the segment or a value the option cannot take."""
+        seg = self._segment_at(index)
+        if not seg.start <= frame <= seg.stop:
+            raise InputError(f"Frame {frame} is not inside segment {seg.start}–{seg.stop}.",
+                             hint="Put the playhead inside the segment first.")  # fmt: skip
+        kept = [k for k in seg.keyframes if (k.option, k.frame) != (option, frame)]
+        if value is not None:
+            try:
+                kept.append(Keyframe.model_validate({"option": option, "frame": frame, "value": value}))
+            except ValidationError as exc:
+                raise InputError(f"Bad keyframe: {exc.errors()[0]['msg']}.",
+                                 hint="Blend, feather and enhancer blend take 0 to 1.") from None  # fmt: skip
+        keyframes = tuple(sorted(kept, key=lambda k: (k.option, k.frame)))
+        self._push_segments(self._replace(index, seg.model_copy(update={"keyframes": keyframes})), "Keyframe")
 
     def _segment_at(self, index: int) -> Segment:
         count = len(self._state.segments)

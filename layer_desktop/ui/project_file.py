@@ -33,6 +33,19 @@ REVIEW_KEY = re.compile(r"^(\d+)-(\d+)$")
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
+class PublishedLink(BaseModel):
+    """One publish of a render: where it went and its link (the full record is in the app database)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    record_id: str
+    destination: str
+    file: str
+    url: str
+    sha256: str
+    published_at: str
+
+
 class ProjectState(BaseModel):
     """Everything a project remembers: the video, the persona, its segments and the review so far."""
 
@@ -49,6 +62,8 @@ class ProjectState(BaseModel):
     review: dict[str, ReviewVerdict] = Field(default_factory=dict)  # "start-stop" -> verdict
     current_frame: int = Field(default=0, ge=0)
     compare_mode: str = "processed"  # how the preview compares (the view decides the names)
+    face: str = "auto"  # which face is swapped: auto or track:N (clicked in the viewer)
+    publishes: tuple[PublishedLink, ...] = ()  # every publish of this project's renders
 
     def to_spec(self, output: str) -> TransformSpec:
         """The transform job for this project, writing ``output``.
@@ -58,7 +73,17 @@ class ProjectState(BaseModel):
             raise InputError("The project has no source video.", hint="Open a video first.")
         if not self.persona:
             raise InputError("The project has no persona.", hint="Choose a persona first.")
-        return TransformSpec(source=self.source, output=output, persona=self.persona, segments=self.segments)
+        return TransformSpec(
+            source=self.source, output=output, persona=self.persona, segments=self.segments, face=self.face
+        )
+
+
+def has_work(state: ProjectState) -> bool:
+    """True when the project holds more than an opened video: edits, a render, review or publishes."""
+    return bool(
+        state.segments or state.markers or state.review or state.output or state.publishes
+        or state.in_point is not None or state.out_point is not None or state.face != "auto"
+    )  # fmt: skip
 
 
 def review_key(start: int, stop: int) -> str:

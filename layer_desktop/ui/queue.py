@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from layer_desktop.engine.pipeline import TransformSpec
 from layer_desktop.engine.server.schemas import TERMINAL, JobEvent, JobInfo
+from layer_desktop.errors import JobFailedError
 from layer_desktop.paths import app_paths
 from layer_desktop.settings import write_atomic
 from layer_desktop.ui.engine_link import EngineLink
@@ -72,6 +73,9 @@ class RenderQueue(QObject):
     downloaded = Signal(str, str)  # (job id, path)
     follow_failed = Signal(str, object)
     failed = Signal(object)  # a submit/cancel that the engine refused
+    job_failed = Signal(
+        str, object
+    )  # (job id, JobFailedError) when a job (or its re-render) failed on the engine
 
     def __init__(self, link: EngineLink, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -185,6 +189,9 @@ class RenderQueue(QObject):
             update = {key: data.get(key) for key in ("error", "hint", "report")}
             job.info = info.model_copy(update={"state": data["state"], **update})
             job.log.append(f"{data['state']}" + (f": {data['error']}" if data.get("error") else ""))
+            if data["state"] == "failed":
+                self.job_failed.emit(job_id, JobFailedError(str(data.get("error") or "The job failed."),
+                                                            hint=data.get("hint") or None))  # fmt: skip
         elif event.type == "progress":
             job.info = info.model_copy(
                 update={"stage": data["stage"], "done": data["done"], "total": data["total"]}

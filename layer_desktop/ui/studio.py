@@ -22,24 +22,28 @@ from layer_desktop.engine.pipeline.demo import DemoContent, demo_content, ensure
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.errors import InputError, LayerError
 from layer_desktop.ui.drops import plan_drop
+from layer_desktop.ui.guard import offer_project
 from layer_desktop.ui.media_summary import media_summary
 from layer_desktop.ui.overlays import CHUNK_FRAMES, FaceOverlays
 from layer_desktop.ui.project import (
     ProjectState,
-    load_project,
-    recent_projects,
-    recover_autosave,
-    remember_recent,
 )
+from layer_desktop.ui.render_options import RenderChoice
 from layer_desktop.ui.review import FlaggedRange
-from layer_desktop.ui.review_flow import panel_states
+from layer_desktop.ui.review_flow import PendingRerender, panel_states
+from layer_desktop.ui.session_memory import (
+    project_for_video,
+)
+from layer_desktop.ui.timecode import timecode
+from layer_desktop.ui.widgets.publish_dialog import PublishDialog
+from layer_desktop.ui.widgets.render_dialog import RenderDialog
+from layer_desktop.ui.widgets.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
     from layer_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
-PROJECT_FILTER = "Layer projects (*.layer);;All files (*)"
 VIDEO_FILTER = (
     "Videos (*.mp4 *.mov *.mkv *.webm *.m4v *.avi *.ts *.m2ts *.mts *.mpg *.mpeg *.gif);;All files (*)"
 )
@@ -53,7 +57,13 @@ class StudioActions:
         self.selected_segment: int | None = None
         self._restore_frame: int | None = None
         self._render_target: str | None = None
+        self._last_render: RenderChoice | None = None
+        self._pending_rerender: PendingRerender | None = None
+        self.render_dialog: RenderDialog | None = None
+        self.publish_dialog: PublishDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self._shown: DecodedFrame | None = None
+        self._media_html = "No video open"
         self._no_processed_note = ""  # the status bar's "why there is no processed view", while shown
         self._applied: ProjectState | None = None
         self.overlays = FaceOverlays(self.tasks, self)
@@ -73,7 +83,9 @@ class StudioActions:
         self.processed.unavailable.connect(self._on_no_processed)
         self.overlays.ready.connect(self._on_overlays)
         self.overlays.tracking.connect(self._on_tracking)
+        self.scrub.progress.connect(self._on_proxy_progress)
         self.viewer.mode_changed.connect(self._on_mode)
+        self.viewer.face_clicked.connect(self._on_face_clicked)
         self.transport.overlays.toggled.connect(self._on_overlays_toggled)
         self.project.changed.connect(self._on_project_changed)
         self.project.dirty_changed.connect(lambda _d: self._update_title())
@@ -83,11 +95,14 @@ class StudioActions:
         r = self.review_panel
         r.range_selected.connect(self._on_range_selected)
         r.accepted.connect(lambda rng: self._edit(self.project.set_review, rng.key, "accepted"))
+        r.accepted_all.connect(self._accept_all)
         r.keep_original.connect(lambda rng: self._rerender(rng, {"enabled": "false"}, "original"))
         r.rerender_requested.connect(lambda rng, changes: self._rerender(rng, changes, "rerendered"))
         if self.queue is not None:
             self.queue.submitted.connect(self._on_submitted)
             self.queue.downloaded.connect(self._on_downloaded)
+            self.queue.job_failed.connect(self._on_job_failed)
+        self.publisher.published.connect(self._on_published)
         self._build_recent_menu()
         self._update_title()
 
@@ -155,9 +170,17 @@ class StudioActions:
         self.persona_panel.start_create([*images, *audio])
 
     def open_path(self: MainWindow, path: Path) -> None:
-        """Open a video: a new project on it (the persona stays chosen)."""
+        """Open a video: a new project on it (the persona stays chosen). Unsaved work is not dropped
+        without asking, and the video's last project is offered when it has one."""
         self.player.pause()
-        if self.project.state.source and Path(self.project.state.source) != path:
+        replacing = bool(self.project.state.source) and Path(self.project.state.source or "") != path
+        if replacing and not self._may_replace_project():
+            return
+        known = project_for_video(path)
+        if known is not None and known != self.project.path and offer_project(self, path, known):
+            self.open_project(known, ask=False)
+            return
+        if replacing:
             self.project.reset(ProjectState(persona=self.project.state.persona))
             self._clear_review()
         if self.project.state.source != str(path):
@@ -181,74 +204,6 @@ class StudioActions:
     def persona_name(self: MainWindow) -> str | None:
         return self.project.state.persona
 
-    def choose_project(self: MainWindow) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
-        if name:
-            self.open_project(Path(name))
-
-    def open_project(self: MainWindow, path: Path) -> None:
-        """Open a ``.layer`` project and restore its video, persona, edits, review and view."""
-        try:
-            state = load_project(path)
-        except LayerError as exc:
-            self._on_error(exc)
-            return
-        remember_recent(path)
-        self._build_recent_menu()
-        self._open_state(state, path)
-
-    def _open_state(self: MainWindow, state: ProjectState, path: Path | None) -> None:
-        self.player.pause()
-        self._clear_review()
-        self.project.reset(state, path)
-        self._restore_frame = state.current_frame
-        self.viewer.set_mode(state.compare_mode)
-        if state.persona:
-            self.library.set_active(state.persona)
-        if state.source:
-            self.document.open(Path(state.source))
-        self._load_review_if_rendered()
-
-    def restore_unsaved(self: MainWindow) -> bool:
-        """Reopen the untitled project autosaved before the app last quit or crashed; False if none."""
-        state = recover_autosave()
-        if state is None or not state.source or not Path(state.source).is_file():
-            return False
-        self._open_state(state, None)
-        self.project.autosave_now()  # keep it recoverable until it is saved somewhere
-        self.statusBar().showMessage("Restored your unsaved project (File › Save project to keep it)")
-        return True
-
-    def save_project(self: MainWindow) -> bool:
-        if self.project.path is None:
-            return self.save_project_as()
-        self.project.save()
-        self.statusBar().showMessage(f"Saved {self.project.path.name}")
-        return True
-
-    def save_project_as(self: MainWindow) -> bool:
-        name, _ = QFileDialog.getSaveFileName(self, "Save project", "Untitled.layer", PROJECT_FILTER)
-        if not name:
-            return False
-        path = Path(name).with_suffix(".layer")
-        self.project.save(path)
-        remember_recent(path)
-        self._build_recent_menu()
-        self._update_title()
-        return True
-
-    def _build_recent_menu(self: MainWindow) -> None:
-        menu = getattr(self, "_recent_menu", None)
-        if menu is None:
-            file_menu = self.menus["&File"]
-            menu = self._recent_menu = file_menu.addMenu("Recent projects")
-            file_menu.insertMenu(file_menu.actions()[2], menu)
-        menu.clear()
-        recent = recent_projects()
-        for path in recent:
-            menu.addAction(path.name, lambda p=path: self.open_project(p)).setToolTip(str(path))
-        menu.setEnabled(bool(recent))
-
     def import_persona(self: MainWindow) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Import persona", "", "Personas (*.layerpersona)")
         if name:
@@ -263,8 +218,10 @@ class StudioActions:
         self._on_project_changed(self.project.state)
         self.processed.set_source(Path(info.path))
         self.overlays.set_source(Path(info.path))
+        self.document.proxy_folder = self.scrub.set_source(Path(info.path))
         self.review_panel.set_options(SwapOptions(), self.document.frame_count)
-        self.info_label.setText(media_summary(info))
+        self._media_html = media_summary(info)
+        self._show_target(self.project.state.face)
         self.statusBar().showMessage(f"Opened {Path(info.path).name}")
         if self._restore_frame:
             self.document.request_frame(self._restore_frame)
@@ -274,7 +231,9 @@ class StudioActions:
     def _on_frame(self: MainWindow, frame: DecodedFrame) -> None:
         self._shown = frame
         total = self.document.frame_count
-        caption = f"Frame {frame.index + 1} / {total}   {frame.time:.3f} s"
+        caption = (
+            f"Frame {frame.index} / {total - 1}   {timecode(frame.index, self._fps())}   {frame.time:.3f} s"
+        )
         self.viewer.show_frame(frame.image, caption)
         self.timeline.set_current(frame.index)
         self.project.set_view(current_frame=frame.index)
@@ -292,7 +251,8 @@ class StudioActions:
 
     def _on_no_processed(self: MainWindow, why: str) -> None:
         self.viewer.show_processed(None)
-        if self.viewer.mode != "source":
+        starting = self.engine_link is not None and self.engine_link.capabilities is None
+        if self.viewer.mode != "source" and not starting:  # while it starts, the engine label says so
             self.statusBar().showMessage(why)
             self._no_processed_note = why
 
@@ -320,8 +280,14 @@ class StudioActions:
             self.processed.request(self.document.current)
 
     def _seek(self: MainWindow, frame: int) -> None:
+        """The playhead dragged or clicked on the timeline: the scrub proxy's frame while it moves, the
+        exact frame once it rests."""
         self.player.pause()
-        self.document.request_frame(frame)
+        self.document.request_frame(frame, fast=True)
+
+    def _on_proxy_progress(self: MainWindow, done: int, total: int) -> None:
+        self.proxy_label.setText(f"Scrub proxy {100 * done // max(total, 1)}%")
+        self.proxy_label.setVisible(done < total)
 
     # ------------------------------------------------------------------ project → views
     def _on_project_changed(self: MainWindow, state: ProjectState) -> None:
@@ -341,12 +307,14 @@ class StudioActions:
             ]
         )
         self.timeline.set_markers(list(state.markers))
+        self.timeline.set_keyframes([k.frame for s in state.segments for k in s.keyframes])
         self.timeline.set_in_out(state.in_point, state.out_point)
         if self.ranges:
             self.review_panel.set_ranges(self.ranges, panel_states(state.review))
         if state.persona and state.persona != self.library.active:
             self.library.set_active(state.persona)
         self.processed.set_persona(state.persona)
+        self._show_target(state.face)
         self._update_title()
 
     def _on_persona_chosen(self: MainWindow, name: str) -> None:

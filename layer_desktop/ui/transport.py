@@ -3,7 +3,7 @@ overlays and zoom — each a button for the mouse, each also a shortcut in the m
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
 from layer_desktop.ui.playback import Player
 from layer_desktop.ui.widgets.viewer import ViewerView
@@ -21,7 +21,7 @@ class TransportBar(QWidget):
     def __init__(self, player: Player, viewer: ViewerView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.player, self.viewer = player, viewer
-        self.play_button = QPushButton("▶ Play")
+        self.play_button = QPushButton(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play")
         self.play_button.setToolTip("Play / pause (Space); J, K, L shuttle")
         self.speed_label = QLabel("")
         self.mode_box = QComboBox()
@@ -50,7 +50,10 @@ class TransportBar(QWidget):
         actual.clicked.connect(viewer.zoom_actual)
 
     def _on_speed(self, speed: float) -> None:
-        self.play_button.setText("⏸ Pause" if speed else "▶ Play")
+        # the style's own icons: "⏸" is missing from many fonts (it drew as a box)
+        icon = QStyle.StandardPixmap.SP_MediaPause if speed else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setText("Pause" if speed else "Play")
         self.speed_label.setText("" if speed in (0.0, 1.0) else f"{speed:+g}×")
 
     def _on_mode(self, mode: str) -> None:

@@ -26,7 +26,9 @@ def window(qtbot: QtBot) -> Iterator[MainWindow]:
 
 def test_demo_opens_with_frame_thumbnails_and_waveform(window: MainWindow, qtbot: QtBot) -> None:
     window.open_demo()
-    qtbot.waitUntil(lambda: window.viewer.caption.text().startswith("Frame 1 / 100"), timeout=15000)
+    qtbot.waitUntil(
+        lambda: window.viewer.caption.text().startswith("Frame 0 / 99   00:00:00:00"), timeout=15000
+    )
     qtbot.waitUntil(
         lambda: bool(window.timeline._thumbs) and window.timeline._peaks is not None, timeout=15000
     )
@@ -50,7 +52,7 @@ def test_keyboard_steps_frames_exactly(window: MainWindow, qtbot: QtBot) -> None
     for _ in range(3):
         qtbot.keyClick(window, Qt.Key.Key_Right)
     qtbot.waitUntil(lambda: window.document.current == 3, timeout=10000)
-    assert window.viewer.caption.text().startswith("Frame 4 / 100   0.120 s")
+    assert window.viewer.caption.text().startswith("Frame 3 / 99   00:00:00:03   0.120 s")
     qtbot.keyClick(window, Qt.Key.Key_End)
     qtbot.waitUntil(lambda: window.document.current == 99, timeout=10000)
     assert window.timeline.current == 99
@@ -64,7 +66,7 @@ def test_timeline_click_seeks(window: MainWindow, qtbot: QtBot) -> None:
     assert 45 <= expected <= 50
     qtbot.mouseClick(window.timeline, Qt.MouseButton.LeftButton, pos=point)
     qtbot.waitUntil(lambda: window.document.current == expected, timeout=10000)
-    assert window.viewer.caption.text().startswith(f"Frame {expected + 1} / 100")
+    assert window.viewer.caption.text().startswith(f"Frame {expected} / 99")  # frames count from 0
 
 
 def test_bad_file_shows_the_error_dialog(window: MainWindow, qtbot: QtBot, media_dir: Path) -> None:

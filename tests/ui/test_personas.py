@@ -120,7 +120,7 @@ def test_create_from_files_through_the_consent_dialog(  # type: ignore[no-untype
     assert library.active == "Grace"
     item = panel.item_for("Grace")
     assert item is not None and not item.icon().isNull() and item.font().bold()
-    assert item.text() == f"✓ Grace\n{badge_text(stored)}" and "2 photos · q " in item.text()
+    assert item.text() == f"✓ Grace\n{badge_text(stored)}" and "2\u00a0photos · q\u00a0" in item.text()
     assert "Consent given by Grace Hopper" in item.toolTip()
     assert failures == []
 
@@ -145,9 +145,9 @@ def test_a_photo_with_two_faces_asks_which_one(  # type: ignore[no-untyped-def]
     picker = _dialog(qtbot, panel, FacePickerDialog)
     assert isinstance(picker, FacePickerDialog) and len(picker.canvas.boxes) == 2
     assert not picker.ok_button.isEnabled() and picker.chosen_index is None
-    qtbot.keyClick(picker, Qt.Key.Key_1)
-    assert picker.chosen_index == 0
-    small = picker.canvas.box_rect(1)  # the astronaut: face 2, the smaller one
+    qtbot.keyClick(picker, Qt.Key.Key_2)  # numbered left to right: 2 is Grace Hopper, on the right
+    assert picker.chosen_index == 0  # the detector's first (largest) face
+    small = picker.canvas.box_rect(0)  # the astronaut: face 1 on screen, the smaller one on the left
     qtbot.mouseClick(picker.canvas, Qt.MouseButton.LeftButton, pos=small.center().toPoint())
     assert picker.chosen_index == 1 and picker.ok_button.isEnabled()
     qtbot.mouseClick(picker.ok_button, Qt.MouseButton.LeftButton)
@@ -211,7 +211,7 @@ def test_dropping_a_photo_on_a_persona_adds_it(  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: len(library.personas[0].faces) == 2, timeout=WAIT_MS)
     stored = PersonaStore().get(persona.id)
     assert [f.source_name for f in stored.faces] == ["astronaut.png", "grace_hopper.jpg"]
-    assert panel.list.item(0).text().split("\n")[1].startswith("2 photos")
+    assert panel.list.item(0).text().split("\n")[1].startswith("2\u00a0photos")
     assert failures == []
 
 

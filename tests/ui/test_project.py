@@ -226,3 +226,23 @@ def test_to_spec_builds_a_valid_transform_spec() -> None:
     assert TransformSpec.model_validate_json(spec.model_dump_json()) == spec
     with pytest.raises(InputError, match="no persona"):
         ProjectState(source="/v.mp4").to_spec("/o.mp4")
+
+
+def test_keyframes_are_undoable_saved_and_reach_the_spec(doc: ProjectDocument, tmp_path: Path) -> None:
+    doc.add_segment(0, 49)
+    doc.set_keyframe(0, "blend", 0, 0.0)
+    doc.set_keyframe(0, "blend", 49, 1.0)
+    doc.set_keyframe(0, "blend", 49, 0.9)  # same option and frame: replaced, not added
+    keys = doc.state.segments[0].keyframes
+    assert [(k.option, k.frame, k.value) for k in keys] == [("blend", 0, 0.0), ("blend", 49, 0.9)]
+    doc.undo_stack.undo()
+    assert doc.state.segments[0].keyframes[-1].value == 1.0
+    doc.undo_stack.redo()
+    with pytest.raises(InputError, match="not inside segment"):
+        doc.set_keyframe(0, "blend", 60, 0.5)
+    with pytest.raises(InputError, match="Bad keyframe"):
+        doc.set_keyframe(0, "blend", 10, 1.5)
+    doc.save(tmp_path / "k.layer")
+    again = load_project(tmp_path / "k.layer")
+    assert again.segments[0].keyframes == doc.state.segments[0].keyframes
+    assert again.to_spec("o.mp4").keyframed_at(20)[1] == pytest.approx(0.9 * 20 / 49)

@@ -28,7 +28,7 @@ def test_render_through_the_queue_and_reattach_after_restart(qtbot: QtBot, tmp_p
     qtbot.waitUntil(
         lambda: window.document.frame_count == 100 and window.persona_name is not None, timeout=60_000
     )
-    window.render_current()
+    window.render_again()  # Ctrl+Shift+R: the default settings, a new file in the renders folder
     queue = window.queue
     assert queue is not None
     done = lambda: any(j.downloaded for j in queue.jobs.values()) or window.last_error is not None  # noqa: E731

@@ -130,14 +130,18 @@ def test_accept_emits_and_the_state_shows_after_set_ranges(qtbot: QtBot, panel: 
     panel.range_selected.connect(selected.append)
     qtbot.keyClick(panel.list, Qt.Key.Key_A)
     assert states == {"40-44": "accepted"}
+    assert panel.current_range() == RANGES[2] and selected == [RANGES[2]]  # on to the next range
     panel.set_ranges(RANGES, states)
-    assert panel.row_text(1).endswith("accepted") and panel.current_range() == RANGES[1]
-    assert selected == []  # refreshing keeps the selection without re-announcing it
-    panel.select_range(2)
-    panel.keep_button.click()
+    assert panel.row_text(1).endswith("accepted") and panel.current_range() == RANGES[2]
+    assert selected == [RANGES[2]]  # refreshing keeps the selection without re-announcing it
+    qtbot.keyClick(panel.list, Qt.Key.Key_X)  # keep original (X: O stays the out point)
     panel.set_ranges(RANGES, states)
     assert panel.row_text(2).endswith("kept original")
     assert panel.summary.text() == "1 range to review · 1 accepted · 1 kept original"
+    accepted_all: list[list[FlaggedRange]] = []
+    panel.accepted_all.connect(accepted_all.append)
+    qtbot.keyClick(panel.list, Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier)
+    assert accepted_all == [[RANGES[0]]]  # only what was still to review
 
 
 def test_thumbnails_become_row_icons(panel: ReviewPanel) -> None:

@@ -61,13 +61,17 @@ def _step_to_exact_frame(window: MainWindow, qtbot: QtBot, n: int) -> None:
     with FrameReader(TALK) as reader:
         expected = reader.frame_at(n, rotate=True).image
     assert np.array_equal(image_array(window.viewer.displayed_image()), expected)
-    assert window.viewer.caption.text().startswith(f"Frame {n + 1} / 100")
+    assert window.viewer.caption.text().startswith(f"Frame {n} / 99   00:00:00:{n:02d}")  # 0-based, 25 fps
 
 
 def _render_and_review(window: MainWindow, qtbot: QtBot, clip: Path) -> Path:
     drop(window, [clip])
     qtbot.waitUntil(lambda: window.document.frame_count == 75, timeout=20_000)
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.render_dialog
+    assert dialog is not None
+    dialog.path_edit.setText(str(clip.with_name("gap-render.mp4")))
+    qtbot.mouseClick(dialog.render_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(window.ranges) or window.last_error is not None, timeout=240_000)
     assert window.last_error is None, window.last_error
     no_face = [r for r in window.ranges if "no_face" in r.flags]

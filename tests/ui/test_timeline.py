@@ -184,4 +184,5 @@ def test_merge_ranges_and_ruler_ticks() -> None:
     assert merge_ranges([]).shape == (0, 2)
     assert tick_step(10.0, 25.0) == 10  # 10 px/frame: a label every 10 frames
     assert tick_step(1000 / 15000, 25.0) == 1500  # a 10-minute clip in 1000 px: every minute
-    assert tick_label(1500, 1500, 25.0) == "1:00" and tick_label(30, 10, 25.0) == "30"
+    assert tick_label(1500, 1500, 25.0) == "01:00:00" and tick_label(30, 10, 25.0) == "00:01:05"
+    assert tick_label(90000, 1500, 25.0) == "01:00:00:00"

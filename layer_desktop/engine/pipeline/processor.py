@@ -19,6 +19,7 @@ from layer_desktop.engine.faces.types import Face, ImageRGB
 from layer_desktop.engine.lipsync.stage import LipSyncStage
 from layer_desktop.engine.media.reader import coded, upright
 from layer_desktop.engine.pipeline.disclosure import draw_mark
+from layer_desktop.engine.pipeline.keyframes import mix
 from layer_desktop.engine.pipeline.plan import FramePlan
 from layer_desktop.engine.pipeline.records import FrameRecord, flag
 from layer_desktop.engine.pipeline.spec import TransformSpec
@@ -66,7 +67,8 @@ class TransformProcessor:
 
     def __call__(self, index: int, frame: av.VideoFrame) -> np.ndarray | None:
         started = time.perf_counter()
-        enabled, persona, options = self.spec.settings_at(index)
+        enabled, persona, _ = self.spec.settings_at(index)
+        options, blend = self.spec.keyframed_at(index)
         p = self.plan[index]
         ms: dict[str, float] = {}
         rgb: np.ndarray | None = None
@@ -77,8 +79,11 @@ class TransformProcessor:
             reason = "face lost" if p.track_lost else "no face"
         else:
             rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation)
+            source = rgb.copy() if blend < 1.0 else None
             swapper, enhancer = self.stages(persona, options)
             ms.update(apply_swap(rgb, p.target, swapper, enhancer, self.references[index]))
+            if source is not None:  # a keyframed blend: part of the swap over the source
+                rgb = mix(source, rgb, blend)
             applied = True
         rgb = self._lipsync(index, frame, rgb, ms)
         if self.spec.disclosure.visible_mark:

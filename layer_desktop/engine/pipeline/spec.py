@@ -24,6 +24,7 @@ from layer_desktop.engine.media.domain import (
     output_name_problem,
     refuse_unencodable,
 )
+from layer_desktop.engine.pipeline.keyframes import Keyframe, keyframed
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.errors import InputError
 
@@ -121,6 +122,7 @@ class Segment(BaseModel):
     persona: str | None = None
     swap: SwapOptions | None = None
     lipsync: LipSyncOptions | None = None
+    keyframes: tuple[Keyframe, ...] = ()  # numeric swap options changing over the segment's frames
 
     @model_validator(mode="after")
     def _ordered(self) -> Segment:
@@ -172,6 +174,14 @@ class TransformSpec(BaseModel):
             if seg.start <= frame <= seg.stop:
                 return seg.enabled, seg.persona or self.persona, seg.swap or self.swap
         return True, self.persona, self.swap
+
+    def keyframed_at(self, frame: int) -> tuple[SwapOptions, float]:
+        """``settings_at``'s options with the segment's keyframes applied at ``frame``, and the blend."""
+        _, _, options = self.settings_at(frame)
+        for seg in reversed(self.segments):
+            if seg.start <= frame <= seg.stop:
+                return keyframed(seg.keyframes, options, frame)
+        return options, 1.0
 
     def with_segment(self, start: int, stop: int, changes: dict[str, str]) -> TransformSpec:
         """A copy with a new segment over ``start..stop`` carrying ``changes`` (``key=value`` from the

@@ -81,7 +81,10 @@ class FacePickerDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("facePickerDialog")
         self.setWindowTitle(title or "Choose a face")
-        self.canvas = FaceCanvas(pixmap, boxes, self)
+        # numbered left to right, as a person reads the photo; ``chosen_index`` maps back to the
+        # detector's order (largest first), which ``FaceInput`` uses
+        self._order = sorted(range(len(boxes)), key=lambda i: (float(boxes[i][0]), float(boxes[i][1])))
+        self.canvas = FaceCanvas(pixmap, [boxes[i] for i in self._order], self)
         self.canvas.clicked_face.connect(self.select)
         hint = QLabel(f"{len(boxes)} faces were found. Click the persona's face, or press its number.")
         hint.setWordWrap(True)
@@ -103,10 +106,11 @@ class FacePickerDialog(QDialog):
 
     @property
     def chosen_index(self) -> int | None:
-        return self.canvas.chosen
+        """The chosen face in the detector's order (0 = largest), None before a choice."""
+        return None if self.canvas.chosen is None else self._order[self.canvas.chosen]
 
     def select(self, index: int) -> None:
-        """Choose face ``index`` (ignored when out of range)."""
+        """Choose the face numbered ``index + 1`` (left to right; ignored when out of range)."""
         if not 0 <= index < len(self.canvas.boxes):
             return
         self.canvas.chosen = index

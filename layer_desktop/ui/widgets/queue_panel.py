@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,9 @@ STAGES = {"analyse": "Finding faces", "render": "Rendering"}
 
 
 class QueuePanel(QWidget):
+    publish_requested = Signal(str)  # the finished render's path
+    message = Signal(str)  # for the status bar
+
     def __init__(self, queue: RenderQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
@@ -41,8 +44,9 @@ class QueuePanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.retry_button = QPushButton("Retry")
         self.open_button = QPushButton("Open output")
+        self.publish_button = QPushButton("Publish…")
         buttons = QHBoxLayout()
-        for b in (self.cancel_button, self.retry_button, self.open_button):
+        for b in (self.cancel_button, self.retry_button, self.open_button, self.publish_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -56,6 +60,7 @@ class QueuePanel(QWidget):
         self.cancel_button.clicked.connect(lambda: self._with_selected(queue.cancel))
         self.retry_button.clicked.connect(lambda: self._with_selected(queue.retry))
         self.open_button.clicked.connect(lambda: self._with_selected(self._open_output))
+        self.publish_button.clicked.connect(lambda: self._with_selected(self._publish))
         self._selection_changed()
 
     def selected(self) -> str | None:
@@ -76,7 +81,9 @@ class QueuePanel(QWidget):
         row = self._rows[job_id]
         for column, text in enumerate(row_texts(job)):
             if column != 4:
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)  # a failure's whole reason, however narrow the column
+                self.table.setItem(row, column, item)
         bar = self.table.cellWidget(row, 4)
         if isinstance(bar, QProgressBar):
             bar.setMaximum(max(1, job.info.total))
@@ -92,7 +99,17 @@ class QueuePanel(QWidget):
     def _open_output(self, job_id: str) -> None:
         job = self.queue.jobs[job_id]
         if job.downloaded and job.target is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(job.target)))
+            if QDesktopServices.openUrl(QUrl.fromLocalFile(str(job.target))):
+                self.message.emit(f"Opened {job.target.name}")
+            else:
+                self.message.emit(
+                    f"No program opens {job.target.suffix} files here; the file is {job.target}"
+                )
+
+    def _publish(self, job_id: str) -> None:
+        job = self.queue.jobs[job_id]
+        if job.downloaded and job.target is not None:
+            self.publish_requested.emit(str(job.target))
 
     def _selection_changed(self) -> None:
         job_id = self.selected()
@@ -104,6 +121,7 @@ class QueuePanel(QWidget):
             job is not None and job.spec is not None and state in ("failed", "cancelled")
         )
         self.open_button.setEnabled(job is not None and job.downloaded)
+        self.publish_button.setEnabled(job is not None and job.downloaded)
 
 
 def row_texts(job: QueuedJob) -> list[str]:

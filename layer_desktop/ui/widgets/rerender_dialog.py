@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from layer_desktop.engine.swap.options import SwapOptions
+from layer_desktop.ui.model_choices import grey_out_missing, missing_models
 from layer_desktop.ui.review import FlaggedRange
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class RerenderDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Re-render frames")
+        self.setMinimumWidth(420)  # the title bar shows the whole title
         self.options = options
         self.range = rng
         self.editors: dict[str, QWidget] = {}
@@ -86,6 +88,7 @@ class RerenderDialog(QDialog):
             editor.setObjectName(name)
             self.editors[name] = editor
             form.addRow(_label(name), editor)
+        grey_out_missing(self.editors, missing_models())
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

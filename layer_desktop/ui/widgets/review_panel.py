@@ -1,8 +1,9 @@
 """The Review panel: the flagged ranges of a render, each to accept, keep original or re-render.
 
 The panel shows state, it does not own it: the window keeps the review states and calls ``set_ranges``
-again after a decision, so what is listed is always what was stored. Keys: A accept, O keep original,
-R re-render…, N / P (or Down / Up) next / previous range.
+again after a decision, so what is listed is always what was stored. Keys: A accept, X keep original,
+R re-render…, Shift+A accept all still to review, N / P (or Down / Up) next / previous range. A decision
+moves on to the next range. (X, not O: O is the out point everywhere in the window.)
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ NOTHING_FLAGGED = "No frames flagged — nothing to review"
 TO_REVIEW = REVIEW_STATES[0]
 THUMB_SIZE = QSize(128, 72)
 KEY_ROLE = Qt.ItemDataRole.UserRole
-REVIEW_KEYS = {Qt.Key.Key_A, Qt.Key.Key_O, Qt.Key.Key_R, Qt.Key.Key_N, Qt.Key.Key_P}
+REVIEW_KEYS = {Qt.Key.Key_A, Qt.Key.Key_X, Qt.Key.Key_R, Qt.Key.Key_N, Qt.Key.Key_P}
 
 
 def summary_text(ranges: list[FlaggedRange] | None, states: dict[str, str]) -> str:
@@ -67,6 +68,7 @@ class ReviewPanel(QWidget):
     range_selected = Signal(object)  # FlaggedRange
     accepted = Signal(object)  # FlaggedRange
     keep_original = Signal(object)  # FlaggedRange
+    accepted_all = Signal(object)  # list of the FlaggedRanges still to review
     rerender_requested = Signal(object, dict)  # FlaggedRange (maybe moved), {option: value text}
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -87,11 +89,13 @@ class ReviewPanel(QWidget):
         self.list.currentRowChanged.connect(self._row_changed)
         self.list.installEventFilter(self)
         self.accept_button = QPushButton("Accept (A)")
-        self.keep_button = QPushButton("Keep original (O)")
+        self.keep_button = QPushButton("Keep original (X)")
+        self.accept_all_button = QPushButton("Accept all (Shift+A)")
         self.rerender_button = QPushButton("Re-render… (R)")
         self.prev_button = QPushButton("Previous (P)")
         self.next_button = QPushButton("Next (N)")
         self.accept_button.clicked.connect(self.accept_current)
+        self.accept_all_button.clicked.connect(self.accept_all)
         self.keep_button.clicked.connect(self.keep_current)
         self.rerender_button.clicked.connect(self.rerender_current)
         self.prev_button.clicked.connect(self.select_previous)
@@ -103,6 +107,7 @@ class ReviewPanel(QWidget):
         move = QHBoxLayout()
         move.addWidget(self.prev_button)
         move.addWidget(self.next_button)
+        move.addWidget(self.accept_all_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.list, 1)
@@ -191,11 +196,19 @@ class ReviewPanel(QWidget):
         rng = self.current_range()
         if rng is not None:
             self.accepted.emit(rng)
+            self.select_next()
+
+    def accept_all(self) -> None:
+        """Accept every listed range not decided yet (one emit with all of them)."""
+        todo = [r for r in self._ranges or [] if self.state_of(r) == TO_REVIEW]
+        if todo:
+            self.accepted_all.emit(todo)
 
     def keep_current(self) -> None:
         rng = self.current_range()
         if rng is not None:
             self.keep_original.emit(rng)
+            self.select_next()
 
     def rerender_current(self) -> None:
         """Open the Re-render… dialog (window-modal, ``open()``); its OK emits ``rerender_requested``."""
@@ -204,6 +217,7 @@ class ReviewPanel(QWidget):
             return
         dialog = RerenderDialog(self._options, rng, self._frame_count, self)
         dialog.accepted.connect(lambda: self.rerender_requested.emit(dialog.chosen_range(), dialog.changes()))
+        dialog.accepted.connect(self.select_next)
         dialog.finished.connect(lambda _result: self._dialog_closed(dialog))
         self.pending_dialog = dialog
         dialog.open()
@@ -225,15 +239,19 @@ class ReviewPanel(QWidget):
         for button in (self.accept_button, self.keep_button, self.rerender_button):
             button.setEnabled(selected)
         count = len(self._ranges or [])
+        self.accept_all_button.setEnabled(any(self.state_of(r) == TO_REVIEW for r in self._ranges or []))
         self.prev_button.setEnabled(count > 0)
         self.next_button.setEnabled(count > 0)
 
     def _handle_key(self, event: QKeyEvent) -> bool:
+        if event.key() == Qt.Key.Key_A and event.modifiers() == Qt.KeyboardModifier.ShiftModifier:
+            self.accept_all()
+            return True
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
         action = {
             Qt.Key.Key_A: self.accept_current,
-            Qt.Key.Key_O: self.keep_current,
+            Qt.Key.Key_X: self.keep_current,
             Qt.Key.Key_R: self.rerender_current,
             Qt.Key.Key_N: self.select_next,
             Qt.Key.Key_P: self.select_previous,

@@ -57,6 +57,7 @@ class TimelineView(QWidget):
         self._thumbs: list[tuple[int, QPixmap]] = []
         self._peaks: np.ndarray | None = None
         self._segments: list[SegmentRow] = []
+        self._keyframes: list[int] = []
         self._flags: list[tuple[QColor, np.ndarray]] = []
         self._markers: list[int] = []
         self._in_out: tuple[int | None, int | None] = (None, None)
@@ -126,6 +127,10 @@ class TimelineView(QWidget):
         orange = merge_ranges((a, b) for a, b, kind in flags if kind.lower() in ORANGE_KINDS)
         red = merge_ranges((a, b) for a, b, kind in flags if kind.lower() not in ORANGE_KINDS)
         self._flags = [(FLAG_ORANGE, orange), (FLAG_RED, red)]  # red painted last, on top
+        self._invalidate()
+
+    def set_keyframes(self, frames: list[int]) -> None:
+        self._keyframes = sorted(frames)
         self._invalidate()
 
     def set_markers(self, markers: list[int]) -> None:
@@ -209,6 +214,7 @@ class TimelineView(QWidget):
             flags=self._flags,
             in_out=self._in_out,
             markers=self._markers,
+            keyframes=self._keyframes,
         )
         return lanes.draw(ratio, self.font())
 

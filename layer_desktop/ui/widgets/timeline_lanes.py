@@ -6,7 +6,7 @@ widget's own. Only the visible frame range is painted, and flag ranges are merge
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
@@ -40,6 +40,7 @@ class Lanes:
     flags: list[tuple[QColor, np.ndarray]]
     in_out: tuple[int | None, int | None]
     markers: list[int]
+    keyframes: list[int] = field(default_factory=list)  # frames holding a segment keyframe
 
     def x_for_frame(self, frame: float) -> float:
         start, length = self.view
@@ -64,6 +65,7 @@ class Lanes:
             self.paint_flags(p)
             self.paint_in_out(p)
             self.paint_markers(p)
+            self.paint_keyframes(p)
         p.end()
         return pixmap
 
@@ -173,6 +175,19 @@ class Lanes:
             p.fillRect(QRectF(0, RULER_HEIGHT, min(x, self.width), height), shade)
         if out_point is not None and (x := self.x_for_frame(out_point + 1)) < self.width:
             p.fillRect(QRectF(max(x, 0), RULER_HEIGHT, self.width - max(x, 0), height), shade)
+
+    def paint_keyframes(self, p: QPainter) -> None:
+        """A small diamond at the foot of the segment lane for each keyframe."""
+        start, stop = self.visible_range()
+        p.setPen(QPen(QColor("#000000"), 1))
+        p.setBrush(QColor("#ff40a0"))
+        y = SEGMENT_TOP + SEGMENT_HEIGHT - 5
+        for frame in self.keyframes:
+            if start - 1 <= frame <= stop:
+                x = self.x_for_frame(frame + 0.5)
+                diamond = [QPointF(x, y - 4), QPointF(x + 4, y), QPointF(x, y + 4), QPointF(x - 4, y)]
+                p.drawPolygon(QPolygonF(diamond))
+        p.setBrush(Qt.BrushStyle.NoBrush)
 
     def paint_markers(self, p: QPainter) -> None:
         start, stop = self.visible_range()

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 import numpy as np
 from PySide6.QtGui import QColor
 
+from layer_desktop.ui.timecode import timecode
+
 MIN_TICK_PX = 70  # the least room between labelled ruler ticks
 
 
@@ -45,11 +47,9 @@ def tick_step(px_per_frame: float, fps: float) -> int:
 
 
 def tick_label(frame: int, step: int, fps: float) -> str:
-    """``m:ss`` on whole-second ticks, else the frame number."""
-    if fps > 0 and step >= round(fps) and step % max(1, round(fps)) == 0:
-        total = round(frame / fps)
-        return f"{total // 60}:{total % 60:02d}"
-    return str(frame)
+    """The tick's SMPTE timecode (``MM:SS:FF``, hours only when there are some), at every zoom."""
+    code = timecode(frame, fps if fps > 0 else 25.0)
+    return code[3:] if code.startswith("00:") else code
 
 
 def segment_colour(label: str, enabled: bool) -> QColor:

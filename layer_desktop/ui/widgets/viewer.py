@@ -35,6 +35,7 @@ EMPTY_TEXT = "Open a video (Ctrl+O) or drop one here"
 BACKGROUND = QColor(17, 17, 17)
 BOX_COLOUR = QColor(0, 255, 128)
 LANDMARK_COLOUR = QColor(255, 200, 0)
+TARGET_COLOUR = QColor(255, 64, 160)  # the clicked target face: stands out from the other boxes
 WIPE_COLOUR = QColor(255, 255, 255)
 
 
@@ -71,6 +72,7 @@ class ViewerView(QWidget):
     """Shows the current frame: source, processed or a comparison, fit or at 100%, with face overlays."""
 
     mode_changed = Signal(str)
+    face_clicked = Signal(object)  # {"track": id or None, "x", "y"}: image pixels of the click on a face
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +92,7 @@ class ViewerView(QWidget):
         self.overlays: list[dict[str, Any]] = []
         self._landmarks: list[QPolygonF] = []  # per face, built when the overlays are set
         self.overlays_visible = True
+        self.target_track: int | None = None  # the face chosen by a click, outlined in every frame
 
         self.caption = QLabel("")
         self.caption.setObjectName("frameCaption")
@@ -138,6 +141,11 @@ class ViewerView(QWidget):
         ``landmarks`` (N×2)."""
         self.overlays = list(faces)
         self._landmarks = [landmark_points(face.get("landmarks")) for face in self.overlays]
+        self.update()
+
+    def set_target(self, track: int | None) -> None:
+        """Outline the face with this track id as the swap's target (None: no outline)."""
+        self.target_track = track
         self.update()
 
     def set_overlays_visible(self, visible: bool) -> None:
@@ -288,10 +296,13 @@ class ViewerView(QWidget):
         offsets = [0.0, frame_w * scale] if self._effective_mode() == "side_by_side" else [0.0]
         box_pen = QPen(BOX_COLOUR, 2)
         box_pen.setCosmetic(True)
+        target_pen = QPen(TARGET_COLOUR, 4)
+        target_pen.setCosmetic(True)
         for dx in offsets:
             origin = QPointF(rect.left() + dx, rect.top())
             for face, points in zip(self.overlays, self._landmarks, strict=True):
-                self._paint_face(painter, face, points, origin, scale, box_pen)
+                chosen = self.target_track is not None and face.get("track") == self.target_track
+                self._paint_face(painter, face, points, origin, scale, target_pen if chosen else box_pen)
 
     @staticmethod
     def _paint_face(
@@ -317,7 +328,7 @@ class ViewerView(QWidget):
             tag = QRectF(box.left(), box.top() - size.height() - 2, size.width() + 8, size.height() + 2)
             if tag.top() < 0:
                 tag.moveTop(box.top())
-            painter.fillRect(tag, BOX_COLOUR)
+            painter.fillRect(tag, pen.color())
             painter.setPen(QColor("#000000"))
             painter.drawText(tag, int(Qt.AlignmentFlag.AlignCenter), text)
 
@@ -332,9 +343,27 @@ class ViewerView(QWidget):
         if event.button() == Qt.MouseButton.LeftButton and self._effective_mode() == "wipe":
             self._wiping = True
             self._wipe_at(pos.x())
+        elif event.button() == Qt.MouseButton.LeftButton and (hit := self._face_under(pos)) is not None:
+            self.face_clicked.emit(hit)
         elif event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
             self._drag = (pos, QPointF(self._pan))
         event.accept()
+
+    def image_point(self, pos: QPointF) -> tuple[float, float] | None:
+        """The source-frame pixel under a widget position (either half of side by side), or None."""
+        rect = self.image_rect()
+        if self._source is None or rect.isEmpty() or not rect.contains(pos):
+            return None
+        scale = rect.height() / self._source.shape[0]
+        x, y = (pos.x() - rect.left()) / scale, (pos.y() - rect.top()) / scale
+        return x % self._source.shape[1], y
+
+    def _face_under(self, pos: QPointF) -> dict[str, Any] | None:
+        point = self.image_point(pos) if self.overlays_visible else None
+        face = face_at(self.overlays, *point) if point is not None else None
+        if face is None or point is None:
+            return None
+        return {"track": face.get("track"), "x": point[0], "y": point[1]}
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
@@ -356,6 +385,14 @@ class ViewerView(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.mode_label.move(8, 8)
+
+
+def face_at(faces: list[dict[str, Any]], x: float, y: float) -> dict[str, Any] | None:
+    """The face whose box holds (x, y); the smallest such box when boxes overlap."""
+    inside = [f for f in faces if f["bbox"][0] <= x <= f["bbox"][2] and f["bbox"][1] <= y <= f["bbox"][3]]
+    return min(
+        inside, key=lambda f: (f["bbox"][2] - f["bbox"][0]) * (f["bbox"][3] - f["bbox"][1]), default=None
+    )
 
 
 def landmark_points(landmarks: Any) -> QPolygonF:
