@@ -32,6 +32,7 @@ from layer_desktop.engine.pipeline.plan import FramePlan, make_plan
 from layer_desktop.engine.pipeline.processor import TransformProcessor
 from layer_desktop.engine.pipeline.records import FrameRecord, RecordBook, load_records
 from layer_desktop.engine.pipeline.spec import TransformSpec
+from layer_desktop.engine.provenance.transform import sign_transform_output, watermark_payload
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.engine.swap.registry import make_enhancer, make_swapper
 from layer_desktop.engine.swap.types import Enhancer, Swapper
@@ -203,6 +204,7 @@ def _prepare(
     book = RecordBook(folder / "records")
     refs = stable_references(spec, plan, stages)
     proc = TransformProcessor(spec, plan, stages, rotation=rotation, references=refs, on_record=book.add)
+    proc.watermark = watermark_payload(folder.name) if spec.disclosure.watermark else None
     return stages, proc, book, analysis_seconds
 
 
@@ -263,6 +265,7 @@ def run_transform(
         rspec, proc, work_dir=folder / "render", progress=report, cancel=cancel,
         on_chunk=_chunk_hook(book, on_records),
     )  # fmt: skip
+    sign_transform_output(spec, job_id, stages.personas.values(), proc.watermark)  # last write
     return _report(job_id, folder, spec, result, analysis_s)
 
 
@@ -303,6 +306,7 @@ def rerender_job(
         rspec, first, last, proc, work_dir=job.folder / "render", progress=report, cancel=cancel,
         on_chunk=_chunk_hook(book, on_records),
     )  # fmt: skip
+    sign_transform_output(spec, job.job_id, stages.personas.values(), proc.watermark)  # last write
     return _report(job.job_id, job.folder, spec, result, analysis_s)
 
 

@@ -41,6 +41,7 @@ class Disclosure(BaseModel):
     visible_mark: bool = True
     text: str = "AI-generated"
     corner: Corner = "bottom-right"
+    watermark: bool = True  # the invisible mark in the frames (payload: the job id's hash)
 
 
 class Output(BaseModel):
