@@ -11,7 +11,18 @@ import sys
 
 import typer
 
-from layer_desktop.cli import engine, faces, media, models, persona, provenance, publish, transform, voice
+from layer_desktop.cli import (
+    doctor,
+    engine,
+    faces,
+    media,
+    models,
+    persona,
+    provenance,
+    publish,
+    transform,
+    voice,
+)
 from layer_desktop.cli.common import console, run_cli
 from layer_desktop.errors import LayerError
 
@@ -31,6 +42,7 @@ publish.register(app)
 voice.register(app)
 engine.register(app)
 provenance.register(app)
+doctor.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ def show(file: FileArg, trust: AnchorOpt = None, as_json: bool = typer.Option(Fa
         out.print_json(json.dumps({"state": report.state, "manifest": report.manifest}))
         return
     for line in _summary(report):
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command("verify")

@@ -23,6 +23,7 @@ from layer_desktop import __version__
 from layer_desktop.errors import ProvenanceError, SecretStoreUnavailable
 from layer_desktop.paths import app_paths
 from layer_desktop.secrets import KeyringSecrets
+from layer_desktop.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -185,3 +186,12 @@ def user_identity(chain_file: Path, key_file: Path) -> SigningIdentity:
             hint="Choose the private key that was certified.",
         )
     return SigningIdentity(chain_pem, key_pem, None, "user")
+
+
+def signing_identity() -> SigningIdentity:
+    """The user's own certificate and key when Settings name them, else this install's identity.
+    Raises ``ProvenanceError`` (or ``SettingsError`` for an unreadable settings file)."""
+    settings = load_settings(app_paths().settings_file)
+    if settings.signing_cert and settings.signing_key:
+        return user_identity(Path(settings.signing_cert), Path(settings.signing_key))
+    return install_identity()

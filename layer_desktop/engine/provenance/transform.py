@@ -7,16 +7,17 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layer_desktop.engine.models.manifest import load_manifest
 from layer_desktop.engine.personas import Persona
-from layer_desktop.engine.pipeline.spec import TransformSpec
 from layer_desktop.engine.provenance.c2pa_sign import sign_output
-from layer_desktop.engine.provenance.identity import SigningIdentity, install_identity, user_identity
+from layer_desktop.engine.provenance.identity import signing_identity
 from layer_desktop.engine.provenance.manifest import ConsentRef, EditKind, ModelRef, ProvenanceFacts
 from layer_desktop.engine.provenance.watermark import BITS
-from layer_desktop.paths import app_paths
-from layer_desktop.settings import load_settings
+
+if TYPE_CHECKING:  # the pipeline imports this module: no cycle at run time
+    from layer_desktop.engine.pipeline.spec import TransformSpec
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +78,6 @@ def transform_facts(
         visible_mark=spec.disclosure.visible_mark,
         watermark=None if watermark is None else f"{watermark:04x}",
     )  # fmt: skip
-
-
-def signing_identity() -> SigningIdentity:
-    """The user's own certificate and key when Settings name them, else this install's identity.
-    Raises ``ProvenanceError`` (or ``SettingsError`` for an unreadable settings file)."""
-    settings = load_settings(app_paths().settings_file)
-    if settings.signing_cert and settings.signing_key:
-        return user_identity(Path(settings.signing_cert), Path(settings.signing_key))
-    return install_identity()
 
 
 def sign_transform_output(
