@@ -162,3 +162,10 @@ class EditActions:
 
     def open_log_folder(self: MainWindow) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(app_paths().log_dir)))
+
+    def show_diagnostics(self: MainWindow) -> None:
+        from layer_desktop.ui.widgets.diagnostics_dialog import DiagnosticsDialog
+
+        dialog = DiagnosticsDialog(self.tasks, parent=self)
+        dialog.setModal(False)
+        dialog.show()

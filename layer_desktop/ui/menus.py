@@ -68,6 +68,7 @@ ACTIONS: tuple[tuple[str, str | None, Any, str], ...] = (
     ("&Render", "&Render with persona", "Ctrl+R", "render_current"),
     ("&Help", "&About Layer Desktop", "", "about"),
     ("&Help", "Open the &log folder", "", "open_log_folder"),
+    ("&Help", "&Diagnostics…", "", "show_diagnostics"),
 )
 
 
