@@ -1,6 +1,6 @@
 """dmgbuild settings for the macOS disk image: the signed .app and a link to /Applications.
 
-    dmgbuild -s installers/macos/dmgbuild_settings.py -D app="dist/Layer Desktop.app" "Layer Desktop" out.dmg
+dmgbuild -s installers/macos/dmgbuild_settings.py -D app="dist/Layer Desktop.app" "Layer Desktop" out.dmg
 """
 
 import os.path
