@@ -31,5 +31,13 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         raise typer.Exit(1)
 
 
+def display_probe() -> None:
+    """Start a QGuiApplication and print its platform (the doctor runs this in a child process)."""
+    from layer_desktop.doctor.local_checks import DISPLAY_PROBE
+
+    exec(compile(DISPLAY_PROBE, "display-probe", "exec"), {})
+
+
 def register(app: typer.Typer) -> None:
     app.command("doctor")(doctor)
+    app.command("display-probe", hidden=True)(display_probe)

@@ -58,6 +58,16 @@ def _has_screen(env: dict[str, str]) -> bool:
     )
 
 
+def _probe_argv(python: str) -> list[str]:
+    """The display probe's argv: Python with the probe code, or in a frozen app `layer display-probe`."""
+    if getattr(sys, "frozen", False):
+        return [
+            str(Path(sys.executable).with_name("layer" + (".exe" if os.name == "nt" else ""))),
+            "display-probe",
+        ]
+    return [python, "-c", DISPLAY_PROBE]
+
+
 def check_display(python: str = sys.executable, timeout: float = 20) -> CheckResult:
     """A QGuiApplication starts (in a child process: a missing xcb library aborts the process). Without
     a screen, Qt is still loaded offscreen and the missing screen is a warning."""
@@ -67,7 +77,7 @@ def check_display(python: str = sys.executable, timeout: float = 20) -> CheckRes
         env["QT_QPA_PLATFORM"] = "offscreen"
     try:
         proc = subprocess.run(
-            [python, "-c", DISPLAY_PROBE],
+            _probe_argv(python),
             capture_output=True,
             text=True,
             timeout=timeout,
