@@ -140,7 +140,10 @@ def check_keyring() -> CheckResult:
         read = keyring.get_password("layer-desktop", probe)
         keyring.delete_password("layer-desktop", probe)
     except keyring.errors.NoKeyringError:
-        return CheckResult("fail", f"no keyring backend ({name})", KEYRING_HINT)
+        # the app still works: secrets last one session, the signing key lives in a 0600 file
+        return CheckResult(
+            "warn", f"no keyring backend ({name}): secrets are not kept between sessions", KEYRING_HINT
+        )
     except keyring.errors.KeyringError as exc:
         return CheckResult("fail", f"the keyring refused a probe secret: {exc}", KEYRING_HINT)
     if read != value:
