@@ -47,6 +47,7 @@ thing concerned) and its ``hint`` says what to do. Built-in types are mixed in s
     │   ├── ModelNotFoundError               unknown id, or not present on disk
     │   ├── ModelDownloadError               the download failed (network, server)
     │   └── ModelHashMismatch                sha256 differs; the file is quarantined, never loaded
+    ├── ProvenanceError                      signing or reading an output's C2PA manifest or watermark
     └── RemoteError (OSError)                another machine or a storage service
         └── PublishError                     publishing to object storage (R2, GCS, S3-compatible)
             ├── DestinationError (KeyError)  no destination by that name, or its set-up is incomplete
@@ -390,3 +391,9 @@ class ConsentWithdrawnError(ConsentRequiredError):
         "The job stopped and its partial output was removed. Create the persona again with a consent "
         "record, then run the job again."
     )
+
+
+class ProvenanceError(LayerError):
+    """Signing or reading an output's provenance (C2PA manifest, watermark) failed."""
+
+    default_hint = "Run `layer doctor` to check the provenance signer."

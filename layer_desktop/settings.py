@@ -85,6 +85,11 @@ class Settings(BaseModel):
     recent_files: tuple[str, ...] = ()
     destinations: tuple[DestinationSpec, ...] = ()
     last_destination: str | None = None
+    # C2PA signing with the user's own certificate chain and private key (PEM paths); unset: this install's
+    signing_cert: str | None = None
+    signing_key: str | None = None
+    # update check: a signed JSON manifest at this URL (None: never checked)
+    update_url: str | None = None
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import keyring
+import keyring.backend
+import keyring.errors
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,3 +79,34 @@ def real_footage(tmp_path_factory: pytest.TempPathFactory, media_dir: Path) -> o
 
     cache = os.environ.get("LAYER_FOOTAGE_CACHE")
     return make_footage(Path(cache) if cache else tmp_path_factory.mktemp("footage"))
+
+
+class _SessionKeyring(keyring.backend.KeyringBackend):
+    """An in-memory OS keyring for the test run, so no test writes to the user's real keyring."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.values.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.values[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.values.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("not found")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_keyring() -> Iterator[keyring.backend.KeyringBackend]:
+    """Secrets written by jobs (the provenance signing key) go to memory; tests needing another backend
+    set their own and restore this one."""
+    previous = keyring.get_keyring()
+    backend = _SessionKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

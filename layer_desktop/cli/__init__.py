@@ -11,7 +11,19 @@ import sys
 
 import typer
 
-from layer_desktop.cli import engine, faces, lipsync, media, models, persona, publish, transform, voice
+from layer_desktop.cli import (
+    doctor,
+    engine,
+    faces,
+    lipsync,
+    media,
+    models,
+    persona,
+    provenance,
+    publish,
+    transform,
+    voice,
+)
 from layer_desktop.cli.common import console, run_cli
 from layer_desktop.errors import LayerError
 
@@ -31,6 +43,8 @@ publish.register(app)
 voice.register(app)
 engine.register(app)
 lipsync.register(app)
+provenance.register(app)
+doctor.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,7 +57,7 @@ def run_cli(app: typer.Typer, argv: list[str] | None) -> int:
             exc.show()
             return int(code)
         return _unexpected(exc)
-    return 0
+    return code if isinstance(code, int) else 0  # a typer.Exit's code, returned in this mode
 
 
 def validation_text(exc: ValidationError) -> str:

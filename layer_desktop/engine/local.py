@@ -67,11 +67,18 @@ def default_allowed_roots() -> list[Path]:
     return roots
 
 
+def engine_program(python: str) -> list[str]:
+    """How to run the engine: ``python -m …``, or in a frozen app the ``layer-engine`` beside it."""
+    if getattr(sys, "frozen", False):
+        return [str(Path(sys.executable).with_name("layer-engine" + (".exe" if os.name == "nt" else "")))]
+    return [python, "-m", "layer_desktop.engine.server"]
+
+
 def serve_command(
     python: str, home: EngineHome, allowed_roots: Sequence[Path], niceness: int = DEFAULT_NICENESS
 ) -> list[str]:
     """The child's argv (the token is never in it: argv is visible to every user of the machine)."""
-    argv = [python, "-m", "layer_desktop.engine.server", "serve", "--home", str(home.root), "--port", "0",
+    argv = [*engine_program(python), "serve", "--home", str(home.root), "--port", "0",
             "--parent-pid", str(os.getpid()), "--nice", str(niceness)]  # fmt: skip
     for root in allowed_roots:
         argv += ["--allow-root", str(root)]

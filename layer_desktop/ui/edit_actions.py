@@ -169,9 +169,29 @@ class EditActions:
 
     # ------------------------------------------------------------------ help
     def about(self: MainWindow) -> None:
-        QMessageBox.about(
-            self, "About Layer Desktop", f"Layer Desktop {__version__}\nLog: {app_paths().log_dir}"
+        from layer_desktop.settings import load_settings
+        from layer_desktop.update_check import check_for_update
+
+        text = f"Layer Desktop {__version__}\nLog: {app_paths().log_dir}"
+        url = load_settings(app_paths().settings_file).update_url
+        if not url:
+            QMessageBox.about(
+                self, "About Layer Desktop", text + "\nUpdate check: off (Settings › update URL)"
+            )
+            return
+        self.tasks.run(
+            lambda: check_for_update(url).summary(),
+            lambda line: QMessageBox.about(self, "About Layer Desktop", f"{text}\n{line}"),
+            lambda exc: QMessageBox.about(self, "About Layer Desktop", f"{text}\nUpdate check: {exc}"),
+            heavy=False,
         )
 
     def open_log_folder(self: MainWindow) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(app_paths().log_dir)))
+
+    def show_diagnostics(self: MainWindow) -> None:
+        from layer_desktop.ui.widgets.diagnostics_dialog import DiagnosticsDialog
+
+        dialog = DiagnosticsDialog(self.tasks, parent=self)
+        dialog.setModal(False)
+        dialog.show()

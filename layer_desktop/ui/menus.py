@@ -80,6 +80,7 @@ ACTIONS: tuple[tuple[str, str | None, Any, str], ...] = (
     ("&Edit", "Swap &every face (no target face)", "", "target_all_faces"),
     ("&Help", "&About Layer Desktop", "", "about"),
     ("&Help", "Open the &log folder", "", "open_log_folder"),
+    ("&Help", "&Diagnostics…", "", "show_diagnostics"),
 )
 
 

@@ -35,6 +35,7 @@ from layer_desktop.engine.pipeline.plan import FramePlan, make_plan
 from layer_desktop.engine.pipeline.processor import TransformProcessor
 from layer_desktop.engine.pipeline.records import FrameRecord, RecordBook, load_records
 from layer_desktop.engine.pipeline.spec import TransformSpec
+from layer_desktop.engine.provenance.transform import sign_transform_output, watermark_payload
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.engine.swap.registry import make_enhancer, make_swapper
 from layer_desktop.engine.swap.types import Enhancer, Swapper
@@ -208,6 +209,7 @@ def _prepare(
     book = RecordBook(folder / "records")
     refs = stable_references(spec, plan, stages)
     proc = TransformProcessor(spec, plan, stages, rotation=rotation, references=refs, on_record=book.add)
+    proc.watermark = watermark_payload(folder.name) if spec.disclosure.watermark else None
     return stages, proc, book, analysis_seconds
 
 
@@ -285,6 +287,7 @@ def _transform(
         on_chunk=_chunk_hook(book, on_records, watch),
     )  # fmt: skip
     watch.check()  # withdrawn between the last chunk and the join
+    sign_transform_output(spec, job_id, stages.personas.values(), proc.watermark)  # last write
     return _report(job_id, folder, spec, result, analysis_s)
 
 
@@ -334,6 +337,7 @@ def rerender_job(
                 on_chunk=_chunk_hook(book, on_records, watch),
             )  # fmt: skip
             watch.check()
+            sign_transform_output(spec, job.job_id, stages.personas.values(), proc.watermark)  # last write
         return _report(job.job_id, job.folder, spec, result, analysis_s)
 
 

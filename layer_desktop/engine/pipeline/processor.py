@@ -23,6 +23,7 @@ from layer_desktop.engine.pipeline.keyframes import mix
 from layer_desktop.engine.pipeline.plan import FramePlan
 from layer_desktop.engine.pipeline.records import FrameRecord, flag
 from layer_desktop.engine.pipeline.spec import TransformSpec
+from layer_desktop.engine.provenance.watermark import embed as embed_watermark
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.engine.swap.types import Enhancer, Swapper
 
@@ -64,6 +65,7 @@ class TransformProcessor:
         self.lipsync: LipSyncStage | None = None  # set by the job when lip-sync is on
         key = json.dumps(spec.model_dump(exclude={"output"}), sort_keys=True)
         self.tag = "transform-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        self.watermark: int | None = None  # the invisible mark's payload (set by the job), None: no mark
 
     def __call__(self, index: int, frame: av.VideoFrame) -> np.ndarray | None:
         started = time.perf_counter()
@@ -90,6 +92,10 @@ class TransformProcessor:
             if rgb is None:
                 rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation)
             draw_mark(rgb, self.spec.disclosure)
+        if self.watermark is not None:
+            if rgb is None:
+                rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation)
+            embed_watermark(rgb, self.watermark)
         ms["total"] = (time.perf_counter() - started) * 1000
         raw = p.raw
         record = FrameRecord(

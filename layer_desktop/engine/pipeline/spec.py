@@ -73,6 +73,7 @@ class Disclosure(BaseModel):
     visible_mark: bool = True
     text: str = Field(default="AI-generated", max_length=120)
     corner: Corner = "bottom-right"
+    watermark: bool = True  # the invisible mark in the frames (payload: the job id's hash)
 
     @model_validator(mode="after")
     def _readable_mark(self) -> Disclosure:

@@ -26,6 +26,9 @@ class Studio:
         data: dict[str, object] = {
             "source": str(source), "output": str(output), "persona": "Grace", "output_settings": FAST,
         }  # fmt: skip
+        # these tests compare frames across jobs: the invisible mark's payload differs per job (its own
+        # tests are in tests/engine/provenance)
+        data.setdefault("disclosure", {"watermark": False})
         data.update(kw)
         return TransformSpec.model_validate(data)
 

@@ -1,0 +1,111 @@
+"""The invisible watermark survives re-encoding, scaling and cropping, and is absent from sources.
+
+The rates are logged (see them with `-o log_cli=true --log-cli-level=INFO`).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+
+import av
+import cv2
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from layer_desktop.engine.provenance import watermark as wm
+from layer_desktop.engine.provenance.check import check_file, check_frames
+from layer_desktop.engine.provenance.transform import watermark_payload
+from tests.conftest import SHARED_MEDIA
+from tests.engine.provenance.conftest import DemoRun
+
+Frame = NDArray[np.uint8]
+log = logging.getLogger(__name__)
+
+
+def _decode(data: bytes | str, limit: int | None = None) -> list[Frame]:
+    src = io.BytesIO(data) if isinstance(data, bytes) else data
+    with av.open(src) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    return frames[:limit]
+
+
+def _encode(frames: list[Frame], crf: int) -> list[Frame]:
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        s = out.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        s.options = {"crf": str(crf), "preset": "veryfast"}
+        for a in frames:
+            out.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
+        out.mux(s.encode())
+    return _decode(buf.getvalue())
+
+
+def _even(n: int) -> int:
+    return n // 2 * 2
+
+
+def _scaled(frames: list[Frame]) -> list[Frame]:
+    h, w = frames[0].shape[:2]
+    return [cv2.resize(f, (_even(w // 2), _even(h // 2)), interpolation=cv2.INTER_AREA) for f in frames]
+
+
+def _cropped(frames: list[Frame]) -> list[Frame]:
+    h, w = frames[0].shape[:2]
+    return [np.ascontiguousarray(f[h // 10 : h - h // 10, w // 10 : w - w // 10]) for f in frames]
+
+
+@pytest.fixture(scope="module")
+def output_frames(demo_run: DemoRun) -> list[Frame]:
+    return _decode(str(demo_run.output), 30)
+
+
+def test_the_job_output_carries_the_jobs_payload(demo_run: DemoRun) -> None:
+    report = check_file(demo_run.output, 30)
+    log.info("output: mark in %d/%d frames", report.found, report.frames)
+    assert report.rate >= 0.9
+    assert report.payload == watermark_payload(demo_run.job.job_id)
+
+
+@pytest.mark.parametrize(
+    ("attack", "change"),
+    [
+        ("re-encode CRF 28", lambda fs: _encode(fs, 28)),
+        ("scale to 50 %", _scaled),
+        ("crop 10 % off each side", _cropped),
+    ],
+)
+def test_the_mark_is_detected_after(
+    attack: str, change: object, output_frames: list[Frame], demo_run: DemoRun
+) -> None:
+    frames = change(output_frames)  # type: ignore[operator]
+    report = check_frames(frames)
+    same = report.payload == watermark_payload(demo_run.job.job_id)
+    size = f"{frames[0].shape[1]}x{frames[0].shape[0]}"
+    log.info("%s: mark in %d/%d frames (%s); payload read back: %s", attack, report.found, 30, size, same)
+    assert report.frames == 30
+    assert report.rate >= 0.9
+
+
+def test_no_mark_is_found_in_100_random_source_frames() -> None:
+    pool = [f for name in ("talk_astronaut_4s", "talk_two_faces_4s", "no_face_3s", "vfr_rotated")
+            for f in _decode(str(SHARED_MEDIA / "clips" / f"{name}.mp4"))]  # fmt: skip
+    frames = random.Random(20).sample(pool, 100)
+    report = check_frames(frames)
+    top = max(d.score for d in report.detections)
+    log.info("source frames: mark in %d/100; highest score %.1f", report.found, top)
+    assert report.found == 0
+
+
+def test_the_mark_barely_changes_a_frame(output_frames: list[Frame]) -> None:
+    frame = _decode(str(SHARED_MEDIA / "clips" / "talk_two_faces_4s.mp4"), 1)[0]
+    marked = frame.copy()
+    wm.embed(marked, 0x1234)
+    mse = float(np.mean((marked.astype(np.float64) - frame) ** 2))
+    psnr = 10 * np.log10(255**2 / mse)
+    log.info("PSNR of a marked frame: %.1f dB", psnr)
+    assert psnr > 34
+    assert wm.detect(marked).payload == 0x1234
