@@ -32,6 +32,7 @@ from layer_desktop import __version__
 from layer_desktop.engine.server.app import create_app
 from layer_desktop.engine.server.home import TOKEN_ENV, EngineHome, new_token, write_private
 from layer_desktop.engine.server.service import EngineService
+from layer_desktop.engine.server.watchdog import IdleWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="append",
         default=[],
         help="a folder whose files a client may link in place (repeatable; default: none)",
+    )
+    serve.add_argument(
+        "--idle-stop-after",
+        type=float,
+        default=0,
+        help="stop after this many seconds with no job and no API call (0: never; for rented GPU boxes)",
+    )
+    serve.add_argument(
+        "--max-lifetime",
+        type=float,
+        default=0,
+        help="stop after this many seconds whatever happens (0: never)",
     )
     return ap.parse_args(argv)
 
@@ -176,7 +189,13 @@ def watch_parent(parent_pid: int, server: uvicorn.Server) -> None:
 
 
 def serve(
-    home: EngineHome, host: str, port: int, allowed_roots: list[Path], parent_pid: int | None = None
+    home: EngineHome,
+    host: str,
+    port: int,
+    allowed_roots: list[Path],
+    parent_pid: int | None = None,
+    idle_s: float = 0,
+    max_lifetime_s: float = 0,
 ) -> None:
     lock = hold_home_lock(home)
     early_stop = threading.Event()  # a SIGTERM before uvicorn takes over the signals still stops cleanly
@@ -192,9 +211,15 @@ def serve(
     actual = sock.getsockname()[1]
     service = EngineService(home, allowed_roots=allowed_roots)
     service.start()
-    server = _Server(uvicorn.Config(create_app(service, token), log_level="warning", access_log=False))
+    watchdog = IdleWatchdog(
+        idle_s, max_lifetime_s, lambda: bool(service.store.unfinished()),
+        lambda: setattr(server, "should_exit", True), home.root / "stopped.json",
+    )  # fmt: skip
+    app = create_app(service, token, on_request=watchdog.touch)
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False))
     if parent_pid is not None:
         watch_parent(parent_pid, server)
+    watchdog.start()
     server.should_exit = early_stop.is_set()
     state = {"host": host, "port": actual, "pid": os.getpid(), "version": __version__, "started": time.time()}
     write_private(home.state_file, json.dumps(state))
@@ -202,6 +227,7 @@ def serve(
     try:
         server.run(sockets=[sock])
     finally:
+        watchdog.close()
         service.stop()
         home.state_file.unlink(missing_ok=True)
         home.token_file.unlink(missing_ok=True)
@@ -216,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         lower_priority(args.nice)
         home = (EngineHome(args.home.resolve()) if args.home else EngineHome.default()).ensure()
         setup_logging(home)
-        serve(home, args.host, args.port, [p.resolve() for p in args.allow_root], args.parent_pid)
+        roots = [p.resolve() for p in args.allow_root]
+        serve(home, args.host, args.port, roots, args.parent_pid, args.idle_stop_after, args.max_lifetime)
     return 0
 
 
