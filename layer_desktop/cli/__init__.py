@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from layer_desktop.cli import engine, faces, media, models, persona, publish, transform, voice
+from layer_desktop.cli import engine, faces, hosts, media, models, persona, publish, transform, voice
 from layer_desktop.cli.common import console, run_cli
 from layer_desktop.errors import LayerError
 
@@ -30,6 +30,7 @@ app.add_typer(persona.app, name="persona")
 publish.register(app)
 voice.register(app)
 engine.register(app)
+hosts.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
