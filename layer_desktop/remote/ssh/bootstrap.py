@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from layer_desktop import __version__
+from layer_desktop.errors import RemoteDiskFullError
 from layer_desktop.remote.ssh import commands
 from layer_desktop.remote.ssh.commands import EnginePlan, q
 from layer_desktop.remote.ssh.connection import SshConnection
@@ -36,6 +37,7 @@ class BootstrapOptions:
     venv_flags: tuple[str, ...] = ()  # e.g. --without-pip when pip comes from extra_site_packages
     onnxruntime: Literal["gpu", "cpu"] = "gpu"
     models: bool = True
+    min_free_mib: int = 4096  # the venv, CUDA wheels and renders need room: refuse a fuller disk up front
     wheel: Path | None = None  # default: built from the app's checkout
     local_models: tuple[Path, ...] = field(default_factory=tuple)  # default: shipped + installed
 
@@ -79,6 +81,13 @@ class Bootstrap:
     def work_dir(self) -> bool:
         w = self.plan.work_dir
         self.conn.run(f"umask 077; mkdir -p {q(w)}/logs {q(w)}/dist && touch {q(w)}/logs/bootstrap.log")
+        fields = self.conn.run(f"df -Pk {q(w)} | tail -n 1").out.split()
+        free_mib = int(fields[3]) // 1024 if len(fields) >= 6 and fields[3].isdigit() else None
+        if free_mib is not None and free_mib < self.options.min_free_mib:
+            raise RemoteDiskFullError(
+                f"The disk of {self.conn.profile.name} is (nearly) full: {free_mib} MiB free in {w} "
+                f"({fields[5]}); the engine needs at least {self.options.min_free_mib} MiB."
+            )
         return False
 
     def venv(self) -> bool:

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 RemoteState = Literal["connecting", "connected", "reconnecting", "disconnected", "failed"]
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
+REMOTE_UPLOAD_CHUNK = 1024**2
 _FATAL = (HostKeyChangedError, HostKeyUnknownError, SshAuthError)  # retrying cannot fix these
 
 
@@ -109,8 +110,10 @@ class RemoteEngine:
             raise EngineUnavailableError(f"The engine on {self.profile.name} is {self.status.state}{why}.")
         return Endpoint(tunnel.url, rt.token)
 
-    def client(self, **kw: float | int) -> EngineClient:
-        return EngineClient(self.endpoint, **kw)  # type: ignore[arg-type]
+    def client(self, *, retries: int = 12, timeout: float = 30.0) -> EngineClient:
+        """A client through the tunnel; uploads go in 1 MiB pieces, so a dropped link re-sends at most
+        1 MiB (the engine keeps every piece it received)."""
+        return EngineClient(self.endpoint, retries=retries, timeout=timeout, upload_chunk=REMOTE_UPLOAD_CHUNK)
 
     def disconnect(self) -> None:
         """Close the tunnel and the connection; the engine (and its jobs) keep running on the host."""

@@ -19,7 +19,7 @@ def fast_bootstrap() -> BootstrapOptions:
     base = Path(sys.base_prefix) / "bin" / "python3"
     return BootstrapOptions(
         python=str(base), extra_site_packages=(sysconfig.get_path("purelib"),), with_dependencies=False,
-        venv_flags=("--without-pip",), onnxruntime="cpu",
+        venv_flags=("--without-pip",), onnxruntime="cpu", min_free_mib=64,
     )  # fmt: skip
 
 
