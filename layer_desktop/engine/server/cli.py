@@ -217,10 +217,12 @@ def serve(
     )  # fmt: skip
     app = create_app(service, token, on_request=watchdog.touch)
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    # before the watchers start: one that already decided to stop (the app died while this engine was
+    # still importing) must not be overwritten
+    server.should_exit = early_stop.is_set()
     if parent_pid is not None:
         watch_parent(parent_pid, server)
     watchdog.start()
-    server.should_exit = early_stop.is_set()
     state = {"host": host, "port": actual, "pid": os.getpid(), "version": __version__, "started": time.time()}
     write_private(home.state_file, json.dumps(state))
     log.info("engine %s listening on %s:%d (home %s)", __version__, host, actual, home.root)
