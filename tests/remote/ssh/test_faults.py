@@ -12,12 +12,18 @@ import pytest
 
 from layer_desktop.engine.server.home import EngineHome
 from layer_desktop.engine.server.jobstore import JobStore
-from layer_desktop.errors import HostKeyChangedError, SshAuthError, SshForwardingError
+from layer_desktop.errors import (
+    HostKeyChangedError,
+    RemoteDiskFullError,
+    SshAuthError,
+    SshForwardingError,
+)
 from layer_desktop.remote.ssh.bootstrap import Bootstrap
 from layer_desktop.remote.ssh.commands import EnginePlan
 from layer_desktop.remote.ssh.connection import SshConnection
 from layer_desktop.remote.ssh.engine_host import ensure_engine, probe, stopped_reason
 from layer_desktop.remote.ssh.session import RemoteEngine
+from tests.conftest import require_component
 from tests.remote.ssh.conftest import SshWorld, keygen_fingerprint
 from tests.remote.ssh.helpers import demo_spec, demo_store, fast_bootstrap
 
@@ -120,3 +126,27 @@ def test_idle_watchdog_stops_an_idle_engine_and_spares_a_busy_one(
         assert store.job(job.job_id).state == "done"  # the watchdog waited for the job to end
     finally:
         store.close()
+
+
+def test_a_full_remote_disk_is_a_clear_error(ssh_world: SshWorld) -> None:
+    server = ssh_world.sshd()
+    work = ssh_world.root / "small-disk"
+    work.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(work)], check=False)
+    require_component("tmpfs mount", mounted.returncode == 0, "mounting a small tmpfs needs CAP_SYS_ADMIN")
+    try:
+        profile = ssh_world.profile(server, work_dir=str(work))
+        with SshConnection(
+            profile, ssh_world.known_hosts, accept_fingerprint=ssh_world.host_fingerprint
+        ) as conn:
+            conn.open()
+            with pytest.raises(RemoteDiskFullError) as full:
+                Bootstrap(conn, EnginePlan(str(work)), fast_bootstrap()).run()
+            assert "MiB free in" in full.value.message and "needs at least 64 MiB" in full.value.message
+            assert "Free space" in full.value.hint
+            # a write that really hits the full disk says so too
+            with pytest.raises(RemoteDiskFullError) as hit:
+                conn.run(f"head -c 20000000 /dev/zero > {work}/filler")
+            assert "No space left on device" in hit.value.message
+    finally:
+        subprocess.run(["umount", str(work)], check=False)
