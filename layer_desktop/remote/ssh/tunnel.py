@@ -95,8 +95,11 @@ class Tunnel:
             return
         try:
             _pipe(sock, chan, self._stop)
+        except (OSError, EOFError, paramiko.SSHException) as exc:  # the link died under this connection
+            log.info("tunnel connection to %s:%d ended: %r", *self.target, exc)
         finally:
-            chan.close()
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                chan.close()  # on a dead transport, closing the channel cannot be sent
             sock.close()
 
 
