@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import paramiko
 
@@ -230,3 +231,33 @@ def _drain(chan: paramiko.Channel, deadline: float) -> tuple[str, str]:
         else:
             time.sleep(0.005)
     return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class HostKeyInfo:
+    host_id: str
+    fingerprint: str
+    kind: str
+    trusted: bool
+
+
+def peek_host_key(
+    profile: HostProfile, known_hosts: KnownHosts | None = None, timeout: float = 15.0
+) -> HostKeyInfo:
+    """The host's key as offered, checked against the trusted one, without logging in (so a GUI can ask
+    about an unknown key on its own thread before connecting). Raises ``HostKeyChangedError``."""
+    known = known_hosts or KnownHosts()
+    try:
+        sock = socket.create_connection((profile.host, profile.port), timeout=timeout)
+    except OSError as exc:
+        raise SshError(f"Cannot reach {profile.host}:{profile.port}: {exc}.") from exc
+    transport = paramiko.Transport(sock)
+    try:
+        transport.start_client(timeout=timeout)
+        key = transport.get_remote_server_key()
+    except paramiko.SSHException as exc:
+        raise SshError(f"The SSH handshake with {profile.host}:{profile.port} failed: {exc}.") from exc
+    finally:
+        transport.close()
+    trusted = known.check(profile.host_id, key)
+    return HostKeyInfo(profile.host_id, fingerprint(key), key.get_name(), trusted)
