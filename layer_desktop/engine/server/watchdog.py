@@ -35,9 +35,11 @@ class IdleWatchdog:
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name="engine-idle-watchdog", daemon=True)
 
-    def touch(self) -> None:
-        """An API call arrived."""
-        self.last_activity = self.clock()
+    def touch(self, path: str = "") -> None:
+        """An API call arrived. A health probe is not activity: a connected app that only checks the
+        link must not keep a forgotten box running."""
+        if not path.endswith("/health"):
+            self.last_activity = self.clock()
 
     def reason(self) -> str | None:
         """Why the engine should stop now, or None."""

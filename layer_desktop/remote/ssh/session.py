@@ -163,7 +163,17 @@ class RemoteEngine:
             interval=o.probe_interval,
             timeout=o.probe_timeout,
             misses=o.misses,
+            extra_check=self._engine_problem,
         ).start()
+
+    def _engine_problem(self) -> str | None:
+        """Why the engine does not answer ``/v1/health`` through the tunnel (None: it does)."""
+        try:
+            with EngineClient(self.endpoint, timeout=self.options.probe_timeout, retries=0) as probe:
+                probe.health()
+        except LayerError as exc:
+            return f"the engine does not answer: {exc.message}"
+        return None
 
     def _live_conn(self) -> SshConnection:
         conn = self.conn
