@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import layer_desktop
@@ -41,8 +43,16 @@ def app_wheel(cache: Path | None = None) -> Path | None:
         return built[-1]
     folder.mkdir(parents=True, exist_ok=True)
     log.info("building the app's wheel from %s", root)
-    argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder), str(root)]
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        # from a clean copy: an in-tree build/ keeps files deleted since and would ship them
+        src = Path(tmp) / "src"
+        shutil.copytree(
+            root / "layer_desktop", src / "layer_desktop", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(root / name, src / name)
+        argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder), str(src)]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
     built = sorted(folder.glob("layer_desktop-*.whl"))
     if done.returncode != 0 or not built:
         raise RemoteCommandError(f"Building the app's wheel failed: {done.stderr.strip()[-800:]}")
