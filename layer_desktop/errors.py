@@ -58,6 +58,16 @@ thing concerned) and its ``hint`` says what to do. Built-in types are mixed in s
             ├── UploadInterruptedError       the network dropped; running it again resumes
             ├── PublishCancelled             the user cancelled; nothing half-uploaded is left
             └── IntegrityError               what arrived differs from the file
+        (RemoteError also has the SSH host errors, beside PublishError:)
+        SshError                             a GPU host reached over SSH
+            ├── HostNotFoundError (KeyError) no host profile by that name
+            ├── HostKeyUnknownError          first connection: the host key was not accepted
+            ├── HostKeyChangedError          the host key differs from the trusted one (hard stop)
+            ├── SshAuthError                 the server refused our key (wrong key, locked account)
+            ├── SshForwardingError           the server forbids TCP forwarding (no tunnel)
+            ├── RemoteCommandError           a command on the host failed (its output attached)
+            ├── RemoteDiskFullError          the host's disk (work dir) is full
+            └── LinkLostError                the connection stopped answering
 
 ``LayerWarning`` is our warning category; tests turn it into an error.
 """
@@ -397,3 +407,57 @@ class ProvenanceError(LayerError):
     """Signing or reading an output's provenance (C2PA manifest, watermark) failed."""
 
     default_hint = "Run `layer doctor` to check the provenance signer."
+
+
+# ------------------------------------------------------------------------------------------ ssh hosts
+
+
+class SshError(RemoteError):
+    default_hint = "Check the host with `layer hosts doctor NAME`, then retry."
+
+
+class HostNotFoundError(SshError, KeyError):
+    default_hint = "List the hosts with `layer hosts list`, or add one with `layer hosts add NAME ...`."
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.message
+
+
+class HostKeyUnknownError(SshError):
+    default_hint = (
+        "Compare the fingerprint with the one your provider shows (or `ssh-keygen -lf` on the host's "
+        "key), then connect again and accept it (`--accept-fingerprint SHA256:...`)."
+    )
+
+
+class HostKeyChangedError(SshError):
+    default_hint = (
+        "Someone may be intercepting the connection, or the server was reinstalled. If your provider "
+        "confirms the new key, remove the old one with `layer hosts forget-key NAME` and connect again."
+    )
+
+
+class SshAuthError(SshError):
+    default_hint = (
+        "Check the host's user name and key file (`layer hosts add NAME ... --key FILE`), that the public "
+        "key is in the host's authorized_keys, and that the account is not locked."
+    )
+
+
+class SshForwardingError(SshError):
+    default_hint = (
+        "Allow TCP forwarding on the host (`AllowTcpForwarding yes` in /etc/ssh/sshd_config, then reload "
+        "sshd), or choose a provider image that allows it."
+    )
+
+
+class RemoteCommandError(SshError):
+    default_hint = "See the host's log with `layer hosts logs NAME`."
+
+
+class RemoteDiskFullError(SshError):
+    default_hint = "Free space in the host's work dir (old renders, pip caches) or rent a larger disk."
+
+
+class LinkLostError(SshError):
+    default_hint = "The connection is re-established automatically; check the network if it keeps failing."

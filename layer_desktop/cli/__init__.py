@@ -15,6 +15,7 @@ from layer_desktop.cli import (
     doctor,
     engine,
     faces,
+    hosts,
     lipsync,
     media,
     models,
@@ -45,6 +46,7 @@ engine.register(app)
 lipsync.register(app)
 provenance.register(app)
 doctor.register(app)
+hosts.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

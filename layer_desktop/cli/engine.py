@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -27,10 +29,17 @@ from layer_desktop.errors import EngineAuthError, InputError
 
 app = typer.Typer(help="Talk to a running engine service.", no_args_is_help=True)
 
+
+def _engine_choice(value: str | None) -> str | None:
+    """``local`` (or nothing): this process; ``host:NAME``: the engine on a GPU host; else a URL."""
+    return None if value in (None, "", "local") else value
+
+
 EngineOption = Annotated[
     str | None,
-    typer.Option("--engine", help="Run on the engine at this URL (e.g. http://127.0.0.1:8765).",
-                 envvar="LAYER_ENGINE_URL"),
+    typer.Option("--engine", help="Where to run: local, host:NAME (a GPU host, see `layer hosts`) or "
+                 "an engine URL (e.g. http://127.0.0.1:8765).", envvar="LAYER_ENGINE_URL",
+                 callback=_engine_choice),
 ]  # fmt: skip
 
 
@@ -50,11 +59,23 @@ def engine_token(url: str, home: EngineHome | None = None) -> str:
     )
 
 
-def connect(url: str) -> EngineClient:
+@contextmanager
+def connect(url: str) -> Iterator[EngineClient]:
+    """A client of the engine at ``url``, or of a GPU host's engine (``host:NAME``, through its tunnel)."""
+    if url.startswith("host:"):
+        from layer_desktop.remote.ssh.hosts import HostStore
+        from layer_desktop.remote.ssh.session import RemoteEngine
+
+        with RemoteEngine(HostStore().get(url[5:])) as remote, remote.client() as client:
+            yield client
+        return
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InputError(f"'{url}' is not an engine URL.", hint="Use http://127.0.0.1:PORT.")
-    return EngineClient(Endpoint(url.rstrip("/"), engine_token(url)))
+        raise InputError(
+            f"'{url}' is not an engine URL.", hint="Use local, host:NAME or http://127.0.0.1:PORT."
+        )
+    with EngineClient(Endpoint(url.rstrip("/"), engine_token(url))) as client:
+        yield client
 
 
 def follow(client: EngineClient, job: JobInfo, description: str) -> JobInfo:

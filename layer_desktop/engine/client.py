@@ -78,10 +78,17 @@ EventHandler = Callable[[JobEvent], None]
 
 class EngineClient:
     def __init__(
-        self, endpoint: EndpointSource, *, timeout: float = 30.0, retries: int = 6, backoff: float = 0.25
+        self,
+        endpoint: EndpointSource,
+        *,
+        timeout: float = 30.0,
+        retries: int = 6,
+        backoff: float = 0.25,
+        upload_chunk: int = UPLOAD_CHUNK,
     ) -> None:
         self._endpoint = endpoint
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.upload_chunk = upload_chunk  # a dropped upload re-sends at most this much
         self._http = httpx.Client(timeout=timeout)
 
     def close(self) -> None:
@@ -154,7 +161,7 @@ class EngineClient:
         with path.open("rb") as fh:
             while not status.complete and status.offset < size:
                 fh.seek(status.offset)
-                chunk = fh.read(UPLOAD_CHUNK)
+                chunk = fh.read(self.upload_chunk)
                 try:
                     status = UploadStatus.model_validate(
                         self._json(

@@ -40,6 +40,7 @@ from layer_desktop.ui.studio import StudioActions
 from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.theme import apply_theme
 from layer_desktop.ui.transport import TransportBar
+from layer_desktop.ui.widgets.engines_page import EnginesPage
 from layer_desktop.ui.widgets.persona_panel import PersonaPanel
 from layer_desktop.ui.widgets.queue_panel import QueuePanel
 from layer_desktop.ui.widgets.review_panel import ReviewPanel
@@ -133,6 +134,9 @@ class MainWindow(
         self.dock_review = self._dock("Review", self.review_panel, right)
         self.dock_media = self._dock("Media", self.info_label, right)
         self.tabifyDockWidget(self.dock_review, self.dock_media)
+        # this computer and the GPU hosts reached over SSH
+        self.dock_engines = self._dock("Engines", EnginesPage(self.tasks), right)
+        self.tabifyDockWidget(self.dock_media, self.dock_engines)
         self.dock_review.raise_()
         if self.queue is not None:
             self.queue_panel = QueuePanel(self.queue)

@@ -36,8 +36,11 @@ API_PREFIX = "/v1"
 _SCHEMA_HINT = "Check the request against the engine's OpenAPI schema (/v1/openapi.json)."
 
 
-def create_app(service: EngineService, token: str) -> FastAPI:
-    """The engine app; ``token`` (≥ 16 characters) is required on every request."""
+def create_app(
+    service: EngineService, token: str, on_request: Callable[[str], None] | None = None
+) -> FastAPI:
+    """The engine app; ``token`` (≥ 16 characters) is required on every request. ``on_request`` is
+    called with the path of each authenticated request (the idle watchdog's clock)."""
     if len(token) < 16:
         raise ValueError("the engine token must be at least 16 characters")
     app = FastAPI(
@@ -49,6 +52,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
     )
     app.state.service = service
     expected = f"Bearer {token}".encode()
+    touch = on_request or (lambda path: None)
     app.add_middleware(_StreamedBodyCap)  # added first, so it runs inside the token check below
     app.add_middleware(BodyReadTimeout)  # a stalled body: 408, not a worker held for ever
 
@@ -57,6 +61,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
         given = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(given, expected):
             return _error(401, "Missing or wrong engine token.", "EngineAuthError")
+        touch(request.url.path)
         limit = _body_limit(request.url.path, request.method)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):

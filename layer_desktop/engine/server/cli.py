@@ -33,6 +33,7 @@ from layer_desktop.engine.server.app import create_app
 from layer_desktop.engine.server.home import TOKEN_ENV, EngineHome, new_token, write_private
 from layer_desktop.engine.server.service import EngineService
 from layer_desktop.engine.server.timeouts import server_config
+from layer_desktop.engine.server.watchdog import IdleWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="append",
         default=[],
         help="a folder whose files a client may link in place (repeatable; default: none)",
+    )
+    serve.add_argument(
+        "--idle-stop-after",
+        type=float,
+        default=0,
+        help="stop after this many seconds with no job and no API call (0: never; for rented GPU boxes)",
+    )
+    serve.add_argument(
+        "--max-lifetime",
+        type=float,
+        default=0,
+        help="stop after this many seconds whatever happens (0: never)",
     )
     return ap.parse_args(argv)
 
@@ -177,7 +190,13 @@ def watch_parent(parent_pid: int, server: uvicorn.Server) -> None:
 
 
 def serve(
-    home: EngineHome, host: str, port: int, allowed_roots: list[Path], parent_pid: int | None = None
+    home: EngineHome,
+    host: str,
+    port: int,
+    allowed_roots: list[Path],
+    parent_pid: int | None = None,
+    idle_s: float = 0,
+    max_lifetime_s: float = 0,
 ) -> None:
     lock = hold_home_lock(home)
     early_stop = threading.Event()  # a SIGTERM before uvicorn takes over the signals still stops cleanly
@@ -193,17 +212,25 @@ def serve(
     actual = sock.getsockname()[1]
     service = EngineService(home, allowed_roots=allowed_roots)
     service.start()
-    server = _Server(server_config(create_app(service, token)))
+    watchdog = IdleWatchdog(
+        idle_s, max_lifetime_s, lambda: bool(service.store.unfinished()),
+        lambda: setattr(server, "should_exit", True), home.root / "stopped.json",
+    )  # fmt: skip
+    app = create_app(service, token, on_request=watchdog.touch)
+    server = _Server(server_config(app))
+    # before the watchers start: one that already decided to stop (the app died while this engine was
+    # still importing) must not be overwritten
+    server.should_exit = early_stop.is_set()
     if parent_pid is not None:
         watch_parent(parent_pid, server)
-    # or: the parent watch may already have asked to stop (an app gone during a slow start-up)
-    server.should_exit = server.should_exit or early_stop.is_set()
+    watchdog.start()
     state = {"host": host, "port": actual, "pid": os.getpid(), "version": __version__, "started": time.time()}
     write_private(home.state_file, json.dumps(state))
     log.info("engine %s listening on %s:%d (home %s)", __version__, host, actual, home.root)
     try:
         server.run(sockets=[sock])
     finally:
+        watchdog.close()
         service.stop()
         home.state_file.unlink(missing_ok=True)
         home.token_file.unlink(missing_ok=True)
@@ -218,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         lower_priority(args.nice)
         home = (EngineHome(args.home.resolve()) if args.home else EngineHome.default()).ensure()
         setup_logging(home)
-        serve(home, args.host, args.port, [p.resolve() for p in args.allow_root], args.parent_pid)
+        roots = [p.resolve() for p in args.allow_root]
+        serve(home, args.host, args.port, roots, args.parent_pid, args.idle_stop_after, args.max_lifetime)
     return 0
 
 
