@@ -22,7 +22,8 @@ import pytest
 
 from tests.conftest import REPO, require_component
 
-pytestmark = pytest.mark.slow
+# without LAYER_PACKAGE_DIR the fixture builds the packages itself (several minutes on 2 cores)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 BUNDLE = Path("/opt/layer-desktop")
 
 
