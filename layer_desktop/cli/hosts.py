@@ -6,13 +6,15 @@ compared its fingerprint (a prompt, or ``--accept-fingerprint SHA256:...`` in sc
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from layer_desktop.cli.common import console, out
-from layer_desktop.errors import SecretStoreUnavailable
+from layer_desktop.errors import InputError, SecretStoreUnavailable
 from layer_desktop.remote.ssh.bootstrap import Bootstrap, BootstrapOptions
 from layer_desktop.remote.ssh.commands import EnginePlan, q
 from layer_desktop.remote.ssh.connection import SshConnection
@@ -25,6 +27,7 @@ from layer_desktop.secrets import KeyringSecrets
 
 app = typer.Typer(help="GPU hosts reached over SSH (the engine runs there).", no_args_is_help=True)
 
+_FINGERPRINT = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}=?$")
 AcceptOption = Annotated[
     str | None, typer.Option("--accept-fingerprint", help="Trust this host key (SHA256:...) without asking.")
 ]
@@ -64,6 +67,7 @@ def add(
     connect: Annotated[bool, typer.Option(help="Connect now to trust the host key.")] = True,
 ) -> None:
     """Add (or change) a host and trust its key."""
+    _check_add(key, accept_fingerprint)
     profile = HostProfile(
         name=name, host=host, port=port, user=user, key_file=key, provider=provider,
         instance_id=instance_id, work_dir=work_dir, idle_stop_minutes=idle_minutes,
@@ -76,6 +80,21 @@ def add(
     if connect:
         with open_host(name, accept_fingerprint):
             out.print(f"connected; the host key of {profile.host_id} is trusted")
+
+
+def _check_add(key: str, fingerprint: str | None) -> None:
+    """Mistakes found before anything is stored: a key file that is not there, a fingerprint that is
+    not OpenSSH's ``SHA256:…`` form (an MD5 one cannot be compared with the key we get)."""
+    if not Path(key).expanduser().is_file():
+        raise InputError(
+            f"The key file {key} does not exist.",
+            hint="Give the private key you log in with (e.g. --key ~/.ssh/id_ed25519).",
+        )
+    if fingerprint is not None and not _FINGERPRINT.match(fingerprint):
+        raise InputError(
+            f"'{fingerprint}' is not a SHA256 host-key fingerprint.",
+            hint="Copy it as the provider shows it or as `ssh-keygen -lf KEY.pub` prints it: SHA256:….",
+        )
 
 
 @app.command("list")

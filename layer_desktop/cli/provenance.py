@@ -25,6 +25,10 @@ AnchorOpt = Annotated[
 
 
 def _anchors(trust: Path | None) -> bytes | None:
+    if trust is not None and not trust.is_file():  # a typo must not read as "not trusted"
+        raise ProvenanceError(
+            f"The trust file {trust} does not exist.", hint="Give a PEM file of root certificates."
+        )
     path = trust or provenance_dir() / "ca.pem"
     return path.read_bytes() if path.is_file() else None
 

@@ -20,6 +20,8 @@ MISSING = "/nonexistent/nothing.mp4"
 NOWHERE = "/nonexistent/folder/out.mp4"  # a folder that does not exist
 TRANSFORM = ["transform", "--persona", "Nobody", "--video", CLIP, "-o"]
 RENDER = ["render", CLIP, "--passthrough", "-o"]
+WAV = str(SHARED_MEDIA / "audio" / "arctic_a0007_awb.wav")
+LIPSYNC = ["--video", CLIP, "--audio"]
 
 # (command path, arguments after it); "{tmp}" becomes a fresh writable folder
 BAD: list[tuple[str, list[str]]] = [
@@ -111,6 +113,40 @@ BAD: list[tuple[str, list[str]]] = [
     ("engine jobs", ["--engine", "not a url"]),
     ("engine cancel", ["j"]),
     ("engine cancel", ["j", "--engine", "http://"]),
+    ("display-probe", ["--bogus"]),
+    ("doctor", ["--bogus"]),
+    ("hosts add", ["box"]),  # no --host
+    ("hosts add", ["box", "--host", "127.0.0.1", "--key", MISSING, "--no-connect"]),
+    ("hosts add", ["box", "--host", "127.0.0.1", "--key", FACE, "--port", "99999", "--no-connect"]),
+    ("hosts add", ["bad/..", "--host", "127.0.0.1", "--key", FACE, "--no-connect"]),
+    ("hosts add", ["box", "--host", "127.0.0.1", "--key", FACE, "--accept-fingerprint", "md5:ab"]),
+    ("hosts bootstrap", ["nobox"]),
+    ("hosts connect", ["nobox"]),
+    ("hosts disconnect", ["nobox"]),
+    ("hosts doctor", ["nobox"]),
+    ("hosts forget-key", ["nobox"]),
+    ("hosts list", ["--bogus"]),
+    ("hosts logs", ["nobox"]),
+    ("hosts remove", ["nobox"]),
+    ("lipsync", [*LIPSYNC, MISSING, "-o", "{tmp}/o.mp4"]),
+    ("lipsync", ["--video", MISSING, "--audio", WAV, "-o", "{tmp}/o.mp4"]),
+    ("lipsync", [*LIPSYNC, TEXT, "-o", "{tmp}/o.mp4"]),
+    ("lipsync", [*LIPSYNC, WAV, "-o", "{tmp}"]),  # a folder
+    ("lipsync", [*LIPSYNC, WAV, "-o", NOWHERE]),
+    ("lipsync", [*LIPSYNC, WAV, "-o", "{tmp}/o.mp4", "--backend", "bogus"]),
+    ("lipsync", [*LIPSYNC, WAV, "-o", "{tmp}/o.mp4", "--strength", "7"]),
+    ("lipsync", [*LIPSYNC, WAV, "-o", "{tmp}/o.mp4", "--face", "somebody"]),
+    ("sync-check", [MISSING]),
+    ("sync-check", [TEXT]),
+    ("sync-check", [CLIP, "--face", "somebody"]),
+    ("provenance check", [MISSING]),
+    ("provenance check", [CLIP, "--frames", "0"]),
+    ("provenance show", [MISSING]),
+    ("provenance show", [TEXT]),
+    ("provenance verify", [MISSING]),
+    ("provenance verify", [CLIP, "--trust", MISSING]),
+    ("transform", [*TRANSFORM[1:], "{tmp}/o.mp4", "--lipsync", "bogus"]),
+    ("transform", [*TRANSFORM[1:], "{tmp}/o.mp4", "--script", "hello"]),  # a script needs lip-sync
 ]
 
 

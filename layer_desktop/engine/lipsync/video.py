@@ -24,6 +24,8 @@ from layer_desktop.engine.lipsync.mel import RATE
 from layer_desktop.engine.lipsync.options import LipSyncOptions
 from layer_desktop.engine.lipsync.sync import SyncWindow, loudness_per_frame, measure_sync, mouth_opening
 from layer_desktop.engine.media.encode import OutputSettings
+from layer_desktop.engine.media.opening import check_file
+from layer_desktop.engine.media.preflight import check_output, disk_errors, hold_output
 from layer_desktop.engine.media.reader import FrameReader, coded, upright
 from layer_desktop.engine.media.render import RenderSpec, render
 from layer_desktop.engine.models import ModelStore
@@ -72,6 +74,7 @@ def _key(*parts: str) -> str:
 
 def source_fingerprint(path: str | Path) -> str:
     p = Path(path).resolve()
+    check_file(p)  # a clear error for a missing, empty or folder path
     st = p.stat()
     return hashlib.sha256(f"{p}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
 
@@ -109,7 +112,21 @@ def lipsync_video(
     """Write ``output``: ``video`` with its mouth following ``audio`` and ``audio`` as its sound (fitted
     to the video's length as the voice stage does). Raises ``MediaError``/``NoFaceError``/model errors."""
     options = options or LipSyncOptions(enabled=True)
-    work = work_dir or app_paths().cache_dir / "lipsync" / _key(str(Path(output).resolve()))
+    out = Path(output)
+    work = work_dir or app_paths().cache_dir / "lipsync" / _key(str(out.resolve()))
+    settings = settings or OutputSettings()
+    # before any work: never over an input, a folder, a missing folder or a full disk; one writer at a time
+    check_output(Path(video), out, work, crf=settings.crf, other_inputs=(Path(audio),))
+    with hold_output(out), disk_errors(work):
+        return _lipsync(
+            Path(video), Path(audio), out, options, phonemes, face, models, on_licence, settings, work
+        )
+
+
+def _lipsync(
+    video: Path, audio: Path, output: Path, options: LipSyncOptions, phonemes: Sequence[Timing], face: str,
+    models: ModelStore | None, on_licence: LicenceNotice | None, settings: OutputSettings, work: Path,
+) -> LipSyncReport:  # fmt: skip
     work.mkdir(parents=True, exist_ok=True)
     frames, fps, rotation = analyse_faces(video, work)
     plan = target_plan(video, frames, face)
@@ -120,7 +137,7 @@ def lipsync_video(
     fitted = fit_audio(audio, video, work / "audio.wav")
     tag = "lipsync-" + _key(options.model_dump_json(), source_fingerprint(audio), repr(phonemes)[:10000])
     proc = LipSyncProcessor(plan, syncer, rotation, tag)
-    spec = RenderSpec(str(video), str(output), settings or OutputSettings(), CHUNK_FRAMES, str(fitted))
+    spec = RenderSpec(str(video), str(output), settings, CHUNK_FRAMES, str(fitted))
     render(spec, proc, work_dir=work / "render")
     return LipSyncReport(str(output), len(plan), proc.changed, options.backend, tuple(sync_check(output)))
 
