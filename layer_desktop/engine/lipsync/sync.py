@@ -2,7 +2,7 @@
 
 Mouth opening per frame is the inner-lip gap (Face Mesh points 13 and 14) over the inter-ocular
 distance; loudness is the log-RMS of the audio over each frame's interval. Both are band-passed
-1–8 Hz (zero-phase, so filtering adds no lag) and correlated over lags of ±10 frames inside windows
+0.5–8 Hz (zero-phase, so filtering adds no lag) and correlated over lags of ±10 frames inside windows
 of 4–8 s. A window's ``offset`` is the lag of the peak (positive: the sound comes after the mouth),
 its ``confidence`` the peak minus the median over all lags. No SyncNet weights are needed.
 """
@@ -22,6 +22,7 @@ from layer_desktop.engine.faces.topology import LOWER_LIP_INNER_MID, UPPER_LIP_I
 log = logging.getLogger(__name__)
 
 MAX_LAG = 10
+LOW_HZ = 0.5  # band-pass low edge (see band_pass)
 WINDOW_S = 6.0
 MIN_WINDOW_S, MAX_WINDOW_S = 4.0, 8.0
 F64 = NDArray[np.float64]
@@ -65,7 +66,11 @@ def loudness_per_frame(samples: NDArray[np.floating], rate: int, fps: float, fra
 
 
 def band_pass(series: F64, fps: float) -> F64:
-    """``series`` band-passed 1–8 Hz (zero phase); gaps (NaN) are filled by interpolation first."""
+    """``series`` band-passed 0.5–8 Hz (zero phase); gaps (NaN) are filled by interpolation first.
+
+    The low edge keeps the word-level envelope: above 1 Hz only the syllable rhythm (~4 Hz) is left, and
+    the next syllable's peak (6–7 frames away) ties with the true one — the offset then jumped between 0
+    and +7 on the same dub with one pixel-level difference (the per-job watermark)."""
     x = np.asarray(series, np.float64).copy()
     bad = ~np.isfinite(x)
     if bad.all():
@@ -74,7 +79,7 @@ def band_pass(series: F64, fps: float) -> F64:
         idx = np.arange(x.size)
         x[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
     high = min(8.0, 0.45 * fps)
-    sos = butter(2, [1.0, high], btype="bandpass", fs=fps, output="sos")
+    sos = butter(2, [LOW_HZ, high], btype="bandpass", fs=fps, output="sos")
     pad = min(x.size - 1, 3 * 6)
     centred = x - float(x.mean())
     if pad < 1:

@@ -17,7 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from layer_desktop.engine.lipsync.transform import attach_lipsync
@@ -287,8 +287,16 @@ def _transform(
         on_chunk=_chunk_hook(book, on_records, watch),
     )  # fmt: skip
     watch.check()  # withdrawn between the last chunk and the join
-    sign_transform_output(spec, job_id, stages.personas.values(), proc.watermark)  # last write
+    result = _signed(spec, job_id, stages, proc, result)  # the last write to the output
     return _report(job_id, folder, spec, result, analysis_s)
+
+
+def _signed(
+    spec: TransformSpec, job_id: str, stages: _Stages, proc: TransformProcessor, result: RenderReport
+) -> RenderReport:
+    """Sign the output (C2PA); a container that cannot carry a manifest adds a note to the report."""
+    note = sign_transform_output(spec, job_id, stages.personas.values(), proc.watermark)
+    return replace(result, notes=(*result.notes, note)) if note else result
 
 
 def _discard_stale_render(folder: Path, spec: TransformSpec) -> None:
@@ -337,7 +345,7 @@ def rerender_job(
                 on_chunk=_chunk_hook(book, on_records, watch),
             )  # fmt: skip
             watch.check()
-            sign_transform_output(spec, job.job_id, stages.personas.values(), proc.watermark)  # last write
+            result = _signed(spec, job.job_id, stages, proc, result)  # the last write to the output
         return _report(job.job_id, job.folder, spec, result, analysis_s)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,11 @@ from layer_desktop.errors import ProvenanceError
 log = logging.getLogger(__name__)
 
 MIME = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime"}
+
+
+def can_sign(path: Path) -> bool:
+    """Whether ``path``'s container carries a C2PA manifest here (MP4, MOV; not MKV, TS, AVI)."""
+    return path.suffix.lower() in MIME
 
 
 def _mime(path: Path) -> str:
@@ -58,10 +64,11 @@ def sign_output(path: Path, facts: ProvenanceFacts, identity: SigningIdentity, s
     tmp = path.with_name(f".{path.name}.c2pa-tmp")
     try:
         info = c2pa.C2paSignerInfo(signing_alg(identity.key_pem), identity.chain_pem, identity.key_pem, None)
-        with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest_definition(facts)) as builder:
-            if source is not None and facts.source_title is not None:
-                with open(source, "rb") as f:
-                    builder.add_ingredient(parent_ingredient(facts.source_title), _mime(source), f)
+        definition, parent = _definition(facts, source)
+        with c2pa.Signer.from_info(info) as signer, c2pa.Builder(definition) as builder:
+            if parent is not None and facts.source_title is not None:
+                with open(parent, "rb") as f:
+                    builder.add_ingredient(parent_ingredient(facts.source_title), _mime(parent), f)
             with open(path, "rb") as src, open(tmp, "w+b") as dst:
                 builder.sign(signer, mime, src, dst)
         os.replace(tmp, path)
@@ -73,6 +80,17 @@ def sign_output(path: Path, facts: ProvenanceFacts, identity: SigningIdentity, s
     finally:
         tmp.unlink(missing_ok=True)
     log.info("signed %s with a C2PA manifest (%s)", path.name, identity.key_store)
+
+
+def _definition(facts: ProvenanceFacts, source: Path | None) -> tuple[dict[str, Any], Path | None]:
+    """The manifest definition, and the source file to add as the parent ingredient with its bytes (when
+    c2pa reads its container). A TS, AVI or MKV camera file is named by title and type only."""
+    definition = manifest_definition(facts)
+    if source is None or facts.source_title is None or can_sign(source):
+        return definition, source
+    kind = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+    definition["ingredients"] = [{**parent_ingredient(facts.source_title), "format": kind}]
+    return definition, None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from layer_desktop.engine.models.manifest import load_manifest
 from layer_desktop.engine.personas import Persona
-from layer_desktop.engine.provenance.c2pa_sign import sign_output
+from layer_desktop.engine.provenance.c2pa_sign import can_sign, sign_output
 from layer_desktop.engine.provenance.identity import signing_identity
 from layer_desktop.engine.provenance.manifest import ConsentRef, EditKind, ModelRef, ProvenanceFacts
 from layer_desktop.engine.provenance.watermark import BITS
@@ -21,10 +21,9 @@ if TYPE_CHECKING:  # the pipeline imports this module: no cycle at run time
 
 log = logging.getLogger(__name__)
 
-_DETECTOR = {
-    "short": "mediapipe_face_detection_short_range",
-    "full": "mediapipe_face_detection_full_range_sparse",
-}
+_SHORT, _FULL = "mediapipe_face_detection_short_range", "mediapipe_face_detection_full_range_sparse"
+# `auto` runs both: short range on the whole frame, full range on the frame and its tiles (faces.tiled)
+_DETECTORS = {"short": (_SHORT,), "full": (_FULL,), "auto": (_SHORT, _FULL)}
 _BACKEND_MODELS = {"landmark": (), "inswapper": ("inswapper_128_fp16", "w600k_r50")}
 _ENHANCER_MODELS = {"none": (), "gfpgan": ("gfpgan_1.4",)}
 
@@ -37,7 +36,7 @@ def watermark_payload(job_id: str) -> int:
 
 def model_ids(spec: TransformSpec) -> list[str]:
     """The models a transform job runs, in a stable order."""
-    ids = [_DETECTOR[spec.detector], "mediapipe_face_landmark"]
+    ids = [*_DETECTORS[spec.detector], "mediapipe_face_landmark"]
     for options in [spec.swap, *(s.swap for s in spec.segments if s.swap)]:
         ids += [*_BACKEND_MODELS[options.backend], *_ENHANCER_MODELS[options.enhancer]]
     return list(dict.fromkeys(ids))
@@ -82,7 +81,14 @@ def transform_facts(
 
 def sign_transform_output(
     spec: TransformSpec, job_id: str, personas: Iterable[Persona], watermark: int | None
-) -> None:
-    """Sign the job's finished output; the last write to it. Raises ``ProvenanceError``."""
+) -> str | None:
+    """Sign the job's finished output; the last write to it. Returns a note for the job's report when
+    the container carries no manifest (MKV): the visible mark, the metadata and the invisible watermark
+    still disclose it. Raises ``ProvenanceError``."""
+    output = Path(spec.output)
+    if not can_sign(output):
+        log.warning("%s is not signed: C2PA manifests go in MP4 and MOV files only", output.name)
+        return f"Not signed with a C2PA manifest: {output.suffix} files cannot carry one (use .mp4 or .mov)."
     facts = transform_facts(spec, job_id, personas, watermark)
-    sign_output(Path(spec.output), facts, signing_identity(), Path(spec.source))
+    sign_output(output, facts, signing_identity(), Path(spec.source))
+    return None

@@ -25,8 +25,10 @@ def test_a_late_sound_and_an_open_mouth_in_silence_are_flagged() -> None:
     assert review.at(10)[0] == 5 and (review.at(10)[1] or 0) > 0.3
     silent = silent_frames(loud, fps)
     assert not silent[:101].any() and silent[101:149].all() and not silent[149]
-    record = flag(FrameRecord(120, 1, 0, 0.9, 0.99, 0.0, True, None, "landmark", *(None, None), {}, (),
-                              *review.at(120)), True, False)  # fmt: skip
+    offset, confidence, open_in_silence = review.at(120)
+    record = FrameRecord(120, 1, 0, 0.9, 0.99, 0.0, True, None, "landmark", av_offset=offset,
+                         sync_confidence=confidence, mouth_open_in_silence=open_in_silence)  # fmt: skip
+    record = flag(record, True, False)
     assert record.flags == ("out_of_sync", "mouth_in_silence")
 
 

@@ -28,8 +28,9 @@ class Studio:
         }  # fmt: skip
         # these tests compare frames across jobs: the invisible mark's payload differs per job (its own
         # tests are in tests/engine/provenance)
-        data.setdefault("disclosure", {"watermark": False})
-        data.update(kw)
+        disclosure = kw.pop("disclosure", {})
+        assert isinstance(disclosure, dict)
+        data.update(kw, disclosure={"watermark": False, **disclosure})
         return TransformSpec.model_validate(data)
 
     def run(self, spec: TransformSpec) -> Job:
