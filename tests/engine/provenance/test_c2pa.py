@@ -66,8 +66,9 @@ def test_manifest_names_consent_models_source_and_the_composite_source_type(demo
     ]
     assert demo_run.persona.consent.given_by not in str(manifest)  # a reference, not the person's data
     models = {m["id"]: m["licence"] for m in report.assertion(MODELS_LABEL)["models"]}
-    assert models == {
+    assert models == {  # the default detector (auto) runs both BlazeFace ranges
         "mediapipe_face_detection_short_range": "Apache-2.0 (MediaPipe)",
+        "mediapipe_face_detection_full_range_sparse": "Apache-2.0 (MediaPipe)",
         "mediapipe_face_landmark": "Apache-2.0 (MediaPipe)",
     }
     disclosure = report.assertion(DISCLOSURE_LABEL)
