@@ -142,7 +142,6 @@ def test_an_edited_persona_is_never_answered_from_the_cache(tmp_path: Path) -> N
         after, _ = service.render(TALK, request(format="png"))
         assert service.misses == 2 and service.hits == 0
         changed = np.abs(decoded(after).astype(int) - decoded(before).astype(int)).max(axis=2) > 12
-        print(f"pixels changed by the new persona: {int(changed.sum())}")
         assert changed.sum() > 2000  # the face (~100 px wide) is another persona's, lit as the target
     finally:
         service.close()
