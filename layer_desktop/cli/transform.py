@@ -62,6 +62,15 @@ def _print_report(r: TransformReport) -> None:
         out.print(f"note: {note}")
 
 
+WatermarkOption = Annotated[
+    bool,
+    typer.Option(
+        "--watermark",
+        help="Also hide the job id in the frames (`layer provenance check`); faint on smooth areas.",
+    ),
+]
+
+
 def transform(
     persona: Annotated[str, typer.Option("--persona", help="Persona name or id.")],
     video: Annotated[Path, typer.Option("--video", help="Source video.")],
@@ -86,6 +95,7 @@ def transform(
         bool,
         typer.Option("--no-visible-mark", help="Leave out the visible 'AI-generated' mark (metadata stays)."),
     ] = False,
+    watermark: WatermarkOption = False,
     voice: Annotated[
         Literal["off", "world", "elevenlabs"],
         typer.Option(help="Voice conversion: off, world (offline) or elevenlabs."),
@@ -112,7 +122,7 @@ def transform(
             "detector": detector,
             "swap": SwapOptions.model_validate({"backend": backend}).model_dump(),
             "output_settings": Output(crf=crf, preset=preset, chunk_frames=chunk_frames).model_dump(),
-            "disclosure": Disclosure(visible_mark=not no_mark).model_dump(),
+            "disclosure": Disclosure(visible_mark=not no_mark, watermark=watermark).model_dump(),
             "voice": {"enabled": voice != "off", "backend": "world" if voice == "off" else voice,
                       "loudness_lufs": loudness},
             **lipsync_fields(lipsync, audio, script, transcript),
@@ -129,6 +139,7 @@ def demo(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Where to write the demo video.")
     ] = None,
+    watermark: WatermarkOption = False,
     engine: EngineOption = None,
 ) -> None:
     """Build the demo persona and transform the demo clip (all offline, from shipped files)."""
@@ -136,7 +147,10 @@ def demo(
     persona = ensure_demo_persona(PersonaStore())
     target = output or app_paths().data_dir / "demo" / "layer-demo.mp4"
     target.parent.mkdir(parents=True, exist_ok=True)
-    spec = TransformSpec(source=str(content.clip), output=str(target), persona=persona.id)
+    spec = TransformSpec(
+        source=str(content.clip), output=str(target), persona=persona.id,
+        disclosure=Disclosure(watermark=watermark),
+    )  # fmt: skip
     report = _run(spec, engine)
     _print_report(report)
     out.print(f"Demo persona: {persona.name}. Provenance and licences: {content.notice}")

@@ -17,7 +17,7 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = home / "demo.mp4"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAYER_HOME", str(home))
-        assert main(["demo", "-o", str(target)]) == 0
+        assert main(["demo", "-o", str(target), "--watermark"]) == 0
     return target
 
 

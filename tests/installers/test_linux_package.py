@@ -82,7 +82,7 @@ def test_installed_doctor_says_every_check_is_ok_or_explained(installed: Path, t
 
 def test_installed_demo_renders_a_signed_marked_video(installed: Path, tmp_path: Path) -> None:
     out = tmp_path / "demo.mp4"
-    proc = _run(["/usr/bin/layer", "demo", "-o", str(out)], tmp_path)
+    proc = _run(["/usr/bin/layer", "demo", "-o", str(out), "--watermark"], tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     verify = _run(["/usr/bin/layer", "provenance", "verify", str(out)], tmp_path)
     assert f"{out.name}: Trusted" in verify.stdout, verify.stdout + verify.stderr

@@ -73,7 +73,10 @@ class Disclosure(BaseModel):
     visible_mark: bool = True
     text: str = Field(default="AI-generated", max_length=120)
     corner: Corner = "bottom-right"
-    watermark: bool = True  # the invisible mark in the frames (payload: the job id's hash)
+    # the invisible mark in the frames (payload: the job id's hash). Off unless asked for: at the strength
+    # that survives CRF 28 it shows as a mottled texture on smooth backgrounds and skies (seen on the
+    # generated concert footage); the C2PA manifest, metadata and visible mark disclose without it
+    watermark: bool = False
 
     @model_validator(mode="after")
     def _readable_mark(self) -> Disclosure:

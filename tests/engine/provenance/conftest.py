@@ -39,6 +39,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
             {
                 "source": str(demo_content().clip), "output": str(home / "demo_out.mp4"),
                 "persona": persona.name, "output_settings": {"preset": "veryfast", "chunk_frames": 25},
+                "disclosure": {"watermark": True},
             }
         )  # fmt: skip
         run_transform(spec, store=store)
