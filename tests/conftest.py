@@ -81,19 +81,22 @@ def real_footage(tmp_path_factory: pytest.TempPathFactory, media_dir: Path) -> o
     return make_footage(Path(cache) if cache else tmp_path_factory.mktemp("footage"))
 
 
-class _SessionKeyring(keyring.backend.KeyringBackend):
-    """An in-memory OS keyring for the test run, so no test writes to the user's real keyring."""
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """An OS-keyring stand-in that keeps values in memory; ``max_chars`` mimics Windows' cap."""
 
     priority = 1  # type: ignore[assignment]
 
-    def __init__(self) -> None:
+    def __init__(self, max_chars: int | None = None) -> None:
         super().__init__()
         self.values: dict[tuple[str, str], str] = {}
+        self.max_chars = max_chars
 
     def get_password(self, service: str, username: str) -> str | None:
         return self.values.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
+        if self.max_chars is not None and len(password) > self.max_chars:
+            raise keyring.errors.PasswordSetError("The stub is too long.")
         self.values[(service, username)] = password
 
     def delete_password(self, service: str, username: str) -> None:
@@ -101,12 +104,21 @@ class _SessionKeyring(keyring.backend.KeyringBackend):
             raise keyring.errors.PasswordDeleteError("not found")
 
 
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def session_keyring() -> Iterator[keyring.backend.KeyringBackend]:
     """Secrets written by jobs (the provenance signing key) go to memory; tests needing another backend
     set their own and restore this one."""
     previous = keyring.get_keyring()
-    backend = _SessionKeyring()
+    backend = MemoryKeyring()
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
@@ -24,15 +22,6 @@ from tests.remote.storage.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, Memo
 from tests.ui.studio_driver import focus_window, open_window
 
 __all__ = ["moto_url", "s3_env"]  # fixtures used here
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def _render_through_dialog(window: MainWindow, qtbot: QtBot, target: Path) -> None:

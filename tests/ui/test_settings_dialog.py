@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import keyring
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -14,15 +13,6 @@ from layer_desktop.remote.storage import list_destinations
 from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.widgets.settings_dialog import PAGES, SettingsDialog
 from tests.remote.storage.conftest import MemoryKeyring
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

@@ -9,47 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
-import keyring.backend
 import pytest
 
+from tests.conftest import MemoryKeyring as MemoryKeyring  # re-exported for the publish tests
 from tests.conftest import require_component
 
 # well-formed but fake: the leak tests grep every log line, file and output for these values
 ACCESS_KEY_ID = "AKIALAYERTEST0000001"
 SECRET_ACCESS_KEY = "s3cr3t-Layer+Test/Key-" + "x" * 18
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """An OS-keyring stand-in that keeps values in memory; ``max_chars`` mimics Windows' cap."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self, max_chars: int | None = None) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-        self.max_chars = max_chars
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        if self.max_chars is not None and len(password) > self.max_chars:
-            raise keyring.errors.PasswordSetError("The stub is too long.")
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.values.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("not found")
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture(scope="session")
