@@ -27,13 +27,27 @@ def make_face_gap_clip(path: Path, media: Path = SHARED_MEDIA) -> Path:
     frames = (
         talk[:30] + [cv2.resize(f, (512, 512), interpolation=cv2.INTER_AREA) for f in cup[:20]] + talk[50:75]
     )
+    _write(path, frames)
+    return path
+
+
+def make_covered_face_clip(path: Path, media: Path = SHARED_MEDIA) -> Path:
+    """75 frames of the talking astronaut (one shot); in frames 30-49 a grey card covers her face, as a
+    hand or a sheet of paper would: the face is lost inside the shot, which the review flags."""
+    frames = decode(media / "clips" / "talk_astronaut_4s.mp4")[:75]
+    for img in frames[30:50]:
+        cv2.rectangle(img, (140, 60), (380, 330), (128, 124, 118), thickness=-1)
+    _write(path, frames)
+    return path
+
+
+def _write(path: Path, frames: list[np.ndarray]) -> None:
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=25, options={"crf": "12", "preset": "veryfast"})
         stream.width, stream.height, stream.pix_fmt = 512, 512, "yuv420p"
         for img in frames:
             out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
         out.mux(stream.encode(None))
-    return path
 
 
 def make_two_faces_photo(path: Path, media: Path = SHARED_MEDIA) -> Path:

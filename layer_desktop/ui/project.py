@@ -50,7 +50,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 1500
-SEGMENT_FIELDS = frozenset({"start", "stop", "enabled", "persona", "swap", "keyframes"})
+SEGMENT_FIELDS = frozenset(Segment.model_fields)  # start, stop, enabled, persona, swap, lipsync, keyframes
 VERDICTS = ("accepted", "original", "rerendered")
 VIEW_FIELDS = ("current_frame", "compare_mode")
 

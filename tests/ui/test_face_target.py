@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -112,8 +113,11 @@ def test_clicking_the_second_face_swaps_only_that_face(
         assert right["track"] == track and left["track"] != track
         diff = np.abs(out[frame].astype(np.int16) - ref[frame]).mean(axis=2)
         inside = diff[_box_mask(diff.shape, right["bbox"], 0.0)].mean()
-        other = diff[_box_mask(diff.shape, left["bbox"], 0.0)].mean()
+        # the other face: no 8x8 block moves by more than re-encoding does (as in the real-footage
+        # bystander test; two encodes of different frames differ by ~1 level mean in a textured face)
+        x0, y0, x1, y1 = (int(v) for v in left["bbox"])
+        other = float(cv2.blur(diff[y0 : y1 + 1, x0 : x1 + 1].astype(np.float32), (8, 8)).max())
         elsewhere = diff[~_box_mask(diff.shape, right["bbox"], 0.35)].mean()
         assert inside > 4.0, (frame, inside)  # the target face was swapped
-        assert other < 1.0 and elsewhere < 1.0, (frame, other, elsewhere)  # nothing else changed
+        assert other < 10.0 and elsewhere < 1.0, (frame, other, elsewhere)  # nothing else changed
     window.close()

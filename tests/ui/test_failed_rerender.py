@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from layer_desktop.engine.server.home import EngineHome
 from layer_desktop.ui.widgets.rerender_dialog import RerenderDialog
-from tests.clips import make_face_gap_clip
+from tests.clips import make_covered_face_clip
 from tests.ui.studio_driver import close_error_dialogs, error_dialog, open_window
 
 
@@ -20,7 +20,7 @@ def test_a_failed_rerender_changes_nothing_and_says_why(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LAYER_AUDIO_BACKEND", "null")
-    clip = make_face_gap_clip(tmp_path / "face_gap.mp4")
+    clip = make_covered_face_clip(tmp_path / "covered_face.mp4")
     window = open_window(qtbot, EngineHome(tmp_path / "engine"))
     window.open_demo()  # the demo persona
     qtbot.waitUntil(lambda: bool(window.project.state.persona), timeout=60_000)

@@ -104,7 +104,7 @@ def test_gui_thread_stalls_while_scrubbing_during_a_render(
     scrubber.setInterval(15)
     scrubber.timeout.connect(scrub)
     window.transport.overlays.setChecked(overlays)
-    window.render_current()
+    window.render_again()  # the Render dialog's defaults, without the dialog
     qtbot.waitUntil(lambda: any(j.info.state == "running" for j in queue.jobs.values()), timeout=30_000)
     dog.start()
     scrubber.start()

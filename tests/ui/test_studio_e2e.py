@@ -19,7 +19,7 @@ from layer_desktop.engine.server.home import EngineHome
 from layer_desktop.ui.main_window import MainWindow
 from layer_desktop.ui.widgets.consent_dialog import ConsentDialog
 from layer_desktop.ui.widgets.rerender_dialog import RerenderDialog
-from tests.clips import decode, make_face_gap_clip
+from tests.clips import decode, make_covered_face_clip
 from tests.conftest import SHARED_MEDIA
 from tests.ui.studio_driver import drop, focus_window, image_array, open_window
 
@@ -80,7 +80,7 @@ def _render_and_review(window: MainWindow, qtbot: QtBot, clip: Path) -> Path:
     assert any("No face" in panel.row_text(i) for i in range(panel.list.count()))
     output = Path(window.project.state.output or "")
     assert output.is_file() and window.project.state.job_id
-    # accept the gap (the cup stays as it is): the verdict is in the project and on the row
+    # accept the gap (the covered frames stay as they are): the verdict is in the project and on the row
     panel.select_range(window.ranges.index(no_face[0]))
     qtbot.waitUntil(lambda: window.document.current == no_face[0].start, timeout=10_000)
     qtbot.mouseClick(panel.accept_button, Qt.MouseButton.LeftButton)
@@ -139,7 +139,7 @@ def _undo_redo_segment_edit(window: MainWindow, qtbot: QtBot) -> None:
 @pytest.mark.slow
 def test_the_studio_end_to_end(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAYER_AUDIO_BACKEND", "null")
-    clip = make_face_gap_clip(tmp_path / "face_gap.mp4")
+    clip = make_covered_face_clip(tmp_path / "covered_face.mp4")
     home = EngineHome(tmp_path / "engine")
     window = open_window(qtbot, home)
     _create_persona_by_drop(window, qtbot)
