@@ -89,7 +89,8 @@ class Tunnel:
     def _serve(self, sock: socket.socket) -> None:
         try:
             chan = open_forward(self._transport(), self.target)
-        except (LayerError, paramiko.SSHException, OSError) as exc:
+        # EOFError: paramiko's reader saw the link close while the channel was being opened
+        except (LayerError, paramiko.SSHException, OSError, EOFError) as exc:
             log.info("tunnel to %s:%d not opened: %s", *self.target, exc)
             sock.close()
             return
