@@ -1,6 +1,6 @@
 """Screenshots of every studio panel, in dark and light palettes, at 1× and 2× scale, for a person to
 look at (docs, reviews of the layout). Runs the real window on a real local engine in a throwaway
-home: demo persona, a clip with a no-face gap rendered through the queue, the review list, each
+home: demo persona, a clip with a covered face rendered through the queue, the review list, each
 compare mode, and the dialogs.
 
     QT_QPA_PLATFORM=offscreen python tools/screenshots.py --out shots/            # all four variants
@@ -44,10 +44,11 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str) -> No
 
 
 def gap_clip(media: Path, out: Path) -> Path:
-    """30 frames with a face, 20 of a coffee cup, 25 with the face again (a no-face range to review)."""
-    from tests.clips import make_face_gap_clip  # the same clip the studio's end-to-end test renders
+    """75 frames of one shot whose face a card covers in frames 30-49 (a lost-face range to review; a cut
+    to a faceless shot is a cutaway and is not flagged)."""
+    from tests.clips import make_covered_face_clip  # the same clip the studio's end-to-end test renders
 
-    return make_face_gap_clip(out, media)
+    return make_covered_face_clip(out, media)
 
 
 def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
@@ -85,7 +86,7 @@ def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
     wait_until(lambda: window.timeline._thumbs, 30, "thumbnails")
     wait_until(lambda: window.viewer.has_processed, 60, "the demo persona's live preview")
     save("01-window-demo", window)
-    window.open_path(gap_clip(media, Path(tempfile.mkdtemp(dir=os.environ["LAYER_HOME"])) / "face_gap.mp4"))
+    window.open_path(gap_clip(media, Path(tempfile.mkdtemp(dir=os.environ["LAYER_HOME"])) / "covered.mp4"))
     wait_until(lambda: window.document.frame_count == 75 and window.timeline._thumbs, 30, "the gap clip")
     window.render_current()
     dialog = window.render_dialog
