@@ -37,8 +37,15 @@ def make_model(path: Path) -> Path:
         numpy_helper.from_array(np.zeros((1,), np.float32), "zero"),
         numpy_helper.from_array(EMAP, "emap"),  # last, as in the real file
     ]
+    onnx.save(inswapper_model(nodes, inits, "inswapper_test"), str(path))
+    return path
+
+
+def inswapper_model(nodes: list[onnx.NodeProto], inits: list[onnx.TensorProto], name: str) -> onnx.ModelProto:
+    """A model with inswapper_128's inputs and output (``target`` [1,3,128,128], ``source`` [1,512] →
+    ``output`` [1,3,128,128]) computed by ``nodes``."""
     graph = helper.make_graph(
-        nodes, "inswapper_test",
+        nodes, name,
         [helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
          helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
@@ -46,8 +53,7 @@ def make_model(path: Path) -> Path:
     )  # fmt: skip
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+    return model
 
 
 @pytest.mark.parametrize("boost", [1, 2])

@@ -10,13 +10,14 @@ from types import SimpleNamespace
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from layer_desktop.engine.faces import FaceAnalyzer, load_image
 from layer_desktop.engine.faces.align import five_points
 from layer_desktop.engine.faces.embedders import l2_normalise
 from layer_desktop.engine.swap import InswapperSwapper, SwapOptions
 from tests.conftest import require_component
+from tests.engine.swap.test_inswapper import inswapper_model
 
 RNG = np.random.default_rng(11)
 
@@ -39,15 +40,7 @@ def make_model(path: Path) -> Path:
         numpy_helper.from_array(np.array([1, 3, 1, 1], np.int64), "shape"),
         numpy_helper.from_array(RNG.normal(size=(512, 512)).astype(np.float32), "emap"),
     ]
-    graph = helper.make_graph(
-        nodes, "inswapper_reference",
-        [helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
-         helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
-        inits,
-    )  # fmt: skip
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
+    model = inswapper_model(nodes, inits, "inswapper_reference")
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return path
