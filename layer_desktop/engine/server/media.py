@@ -49,13 +49,11 @@ class MediaLibrary:
                 status=413,
                 hint="Cut the video into parts, or render it on an engine with more disk.",
             )
-        present = self.get(req.sha256)
-        if present is not None:
-            return UploadStatus(
-                upload_id=req.sha256, offset=req.size, size=req.size, complete=True, media_id=req.sha256
-            )
         part, meta = self._files(req.sha256)
-        with self._lock:
+        with self._lock:  # checked under the lock: a concurrent upload of the same file may finish now
+            present = self.get(req.sha256)
+            if present is not None:
+                return _complete(present)
             old = _read_meta(meta)
             if old is None or old.get("size") != req.size:
                 part.write_bytes(b"")
@@ -63,9 +61,15 @@ class MediaLibrary:
         return self.status(req.sha256)
 
     def status(self, upload_id: str) -> UploadStatus:
+        """Bytes received so far; ``complete`` once the file is kept, also for a client whose upload of
+        the same content was overtaken by another (the studio's preview and its render both send the
+        source: the first to finish moves the part file away under the other's feet)."""
         part, meta = self._files(upload_id)
         info = _read_meta(meta)
         if info is None or not part.exists():
+            present = self.get(upload_id)
+            if present is not None:
+                return _complete(present)
             raise not_found(f"Upload {upload_id[:12]}…")
         return UploadStatus(upload_id=upload_id, offset=part.stat().st_size, size=int(str(info["size"])))
 
@@ -73,6 +77,8 @@ class MediaLibrary:
         """Append ``data`` at ``offset`` (which must be the bytes received so far)."""
         with self._lock:
             current = self.status(upload_id)
+            if current.complete:
+                return current  # kept already (a concurrent upload of the same bytes finished first)
             if offset != current.offset:
                 raise EngineRequestError(
                     f"The upload is at byte {current.offset}, not {offset}.",
@@ -96,6 +102,9 @@ class MediaLibrary:
         """Check size and sha256, then keep the file. A wrong hash discards every byte received."""
         with self._lock:
             status = self.status(upload_id)
+            kept = self.get(upload_id) if status.complete else None
+            if kept is not None:
+                return kept
             part, meta = self._files(upload_id)
             if status.offset != status.size:
                 raise EngineRequestError(
@@ -183,6 +192,12 @@ class MediaLibrary:
             raise not_found("That upload")
         base = self.home.uploads_dir / upload_id
         return base.with_suffix(".part"), base.with_suffix(".json")
+
+
+def _complete(info: MediaInfo) -> UploadStatus:
+    return UploadStatus(
+        upload_id=info.media_id, offset=info.size, size=info.size, complete=True, media_id=info.media_id
+    )
 
 
 def _resolve_loosely(path: Path) -> Path:
