@@ -150,6 +150,39 @@ def _light(rgb: ImageRGB, lm: F64) -> float:
     return float(np.clip(np.median(samples) / 150.0, 0.5, 1.3)) if samples else 1.0
 
 
+# where one tooth meets the next, from the middle of the mouth outwards (fractions of the inter-ocular
+# distance: central incisors ~8.5 mm, laterals ~6.5 mm, canines ~7.5 mm against ~63 mm between the eyes)
+UPPER_GAPS = (0.0, 0.135, 0.24, 0.36)
+LOWER_GAPS = (0.0, 0.085, 0.17, 0.26)
+
+
+def _tooth_shade(
+    shape: tuple[int, int], edge: F64, ax: _Axes, iod: float, depth: float, gaps: tuple[float, ...]
+) -> F64:
+    """A brightness factor (0.5 .. 1) for a row of teeth hanging ``depth`` pixels from ``edge`` (the lip
+    line, rect pixels; negative depth: teeth standing up from the lower lip): darker towards the corners
+    and in the lip's shadow, with faint gaps between the teeth. Flat white bands look painted on."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    pts = np.stack([xx, yy], axis=-1).astype(np.float64)
+    mid = (edge[0] + edge[-1]) / 2.0
+    u_edge, v_edge = (edge - mid) @ ax.x, (edge - mid) @ ax.y
+    order = np.argsort(u_edge)
+    u, v = (pts - mid) @ ax.x, (pts - mid) @ ax.y
+    below = (v - np.interp(u, u_edge[order], v_edge[order])) / (depth if abs(depth) > 1e-6 else 1.0)
+    half = max(float(u_edge.max() - u_edge.min()) / 2.0, 1.0)
+    corners = 1.0 - 0.3 * np.clip(2.0 * np.abs(u) / half - 1.0, 0.0, 1.0) ** 2
+    lip_shadow = 0.97 + 0.03 * np.clip(below / 0.4, 0.0, 1.0)
+    width = 0.012 * iod + 0.35
+    seams = np.zeros_like(u)
+    for g in gaps:
+        for at in {g * iod, -g * iod}:
+            seams = np.maximum(seams, np.exp(-(((u - at) / width) ** 2)))
+    # a sliver of teeth in a nearly closed mouth stays bright: shaded, it reads as an open, dark gap
+    full = float(np.clip(abs(depth) / (0.06 * iod), 0.0, 1.0))
+    return np.asarray(1.0 - full * (1.0 - corners * lip_shadow * (1.0 - 0.12 * seams)), np.float64)
+
+
 def _cavity(shape: tuple[int, int], inner: F64, ax: _Axes, iod: float, light: float) -> tuple[Mask, F64]:
     """The mouth opening's alpha and colour (rect-sized), from the moved inner-lip outline."""
     h, w = shape
@@ -169,13 +202,15 @@ def _cavity(shape: tuple[int, int], inner: F64, ax: _Axes, iod: float, light: fl
         band = np.vstack([front, front[::-1] + tooth * ax.y])
         teeth = np.zeros((h, w), np.float32)
         fill_polygon(teeth, band, 1.0)
-        colour[teeth > 0] = np.array([196.0, 188.0, 176.0]) * light
+        shade = _tooth_shade((h, w), front, ax, iod, tooth, UPPER_GAPS)
+        colour[teeth > 0] = np.array([196.0, 188.0, 176.0]) * light * shade[teeth > 0, None]
     if gap > 0.16 * iod:
         middle = lower[3:-3]  # lower teeth show in the middle only, not as a rim to the corners
         band = np.vstack([middle, middle[::-1] - 0.6 * tooth * ax.y])
         teeth = np.zeros((h, w), np.float32)
         fill_polygon(teeth, band, 1.0)
-        colour[teeth > 0] = np.array([168.0, 160.0, 150.0]) * light
+        shade = _tooth_shade((h, w), middle, ax, iod, -0.6 * tooth, LOWER_GAPS)
+        colour[teeth > 0] = np.array([168.0, 160.0, 150.0]) * light * shade[teeth > 0, None]
     soft = np.asarray(cv2.GaussianBlur(colour, (0, 0), max(0.6, 0.012 * iod)), np.float64)
     return np.asarray(cv2.GaussianBlur(alpha, (0, 0), 0.7), np.float32), soft
 
