@@ -75,6 +75,7 @@ ACTIONS: tuple[tuple[str, str | None, Any, str], ...] = (
     ("&Render", "Accept range (A)", "A", "review_accept"),
     ("&Render", "Keep original in range (X)", "X", "review_keep"),
     ("&Render", "Re-render range… (R)", "R", "review_rerender"),
+    ("&Render", "Accept all in this shot", "Alt+A", "review_accept_shot"),
     ("&Render", "Accept all ranges to review", "Shift+A", "review_accept_all"),
     ("&Render", "Next range (N)", "N", "review_next"),
     ("&Render", "Previous range (P)", "P", "review_previous"),
