@@ -140,6 +140,7 @@ class MainWindow(
         self.dock_review.raise_()
         if self.queue is not None:
             self.queue_panel = QueuePanel(self.queue)
+            self.queue_panel.attach_publisher(self.publisher)  # publishes are listed and cancelled there too
             self.queue_panel.publish_requested.connect(lambda path: self.publish_file(Path(path)))
             self.queue_panel.message.connect(self.statusBar().showMessage)
             self.dock_queue = self._dock("Queue", self.queue_panel, bottom)
