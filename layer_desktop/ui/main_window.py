@@ -241,6 +241,8 @@ class MainWindow(
         self.overlays.close()  # its tracking pass stops at the next frame: the shutdown waits for it
         self.scrub.close()  # the proxy build stops at its next frame (and resumes next time)
         self.publisher.cancel()  # an upload stops at its next block (and resumes on the next Publish)
+        if self.settings_dialog is not None:
+            self.settings_dialog.models.cancel()  # a model download too (and resumes on the next Download)
         self.tasks.shutdown()
         if self.engine_link is not None:
             self.engine_link.stop()
