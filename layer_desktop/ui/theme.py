@@ -69,6 +69,8 @@ def apply_theme(theme: Theme) -> None:
     """Switch the whole application to ``theme``."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    app.styleHints().setColorScheme(Qt.ColorScheme.Dark if theme == "dark" else Qt.ColorScheme.Light)
+    hints = app.styleHints()
+    if hasattr(hints, "setColorScheme"):  # Qt 6.8+ (the project allows 6.6)
+        hints.setColorScheme(Qt.ColorScheme.Dark if theme == "dark" else Qt.ColorScheme.Light)
     app.setStyle("Fusion")
     app.setPalette(palette_for(theme))
