@@ -92,7 +92,11 @@ def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
     dialog = window.render_dialog
     assert dialog is not None
     wait_until(dialog.isVisible, 5, "the render dialog")
+    dialog.lipsync_box.setCurrentIndex(dialog.lipsync_box.findData("mouth"))  # the switches shown on
+    dialog.watermark_check.setChecked(True)
     save("11-dialog-render", dialog)
+    dialog.lipsync_box.setCurrentIndex(dialog.lipsync_box.findData("off"))  # the render itself: plain
+    dialog.watermark_check.setChecked(False)
     dialog.accept()
     wait_until(lambda: window.ranges or window.last_error, 300, "the render and its review")
     window.document.request_frame(12)
@@ -125,6 +129,11 @@ def shoot_variant(out: Path, theme: str, media: Path) -> list[Path]:
     window.review_panel.select_range(0)
     wait_until(lambda: window.viewer.has_processed, 20, "the flagged range")
     save("04-window-review", window)
+    window.zoom_out()
+    window.zoom_out()
+    QApplication.processEvents()
+    save("02-viewer-zoomed-out", window.centralWidget())
+    window.zoom_fit()
     for name, dock in (("personas", window.dock_personas), ("review", window.dock_review),
                        ("queue", window.dock_queue), ("media", window.dock_media)):  # fmt: skip
         dock.raise_()
@@ -176,6 +185,12 @@ def shoot_new_dialogs(window: Any, save: Callable[[str, Any], None]) -> None:
     publish = window.publish_dialog
     wait_until(publish.isVisible, 5, "the publish dialog")
     save("12-dialog-publish", publish)
+    publish.publish_button.click()  # to an unreachable bucket, cancelled at once: the queue's publish row
+    window.publisher.cancel()
+    wait_until(lambda: not window.publisher.busy, 30, "the cancelled publish")
+    window.queue_panel.table.selectRow(window.queue_panel.table.rowCount() - 1)
+    window.dock_queue.raise_()
+    save("12-panel-queue-publish", window.dock_queue)
     publish.close()
     for i, page in enumerate(("Engines", "Destinations", "Models", "Voice", "Output", "Disclosure")):
         settings = window.open_settings(page)

@@ -161,6 +161,12 @@ class EditActions:
     def zoom_actual(self: MainWindow) -> None:
         self.viewer.zoom_actual()
 
+    def zoom_in(self: MainWindow) -> None:
+        self.viewer.zoom_in()
+
+    def zoom_out(self: MainWindow) -> None:
+        self.viewer.zoom_out()
+
     def timeline_zoom_in(self: MainWindow) -> None:
         self.timeline.zoom_in()
 

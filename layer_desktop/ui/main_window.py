@@ -140,6 +140,7 @@ class MainWindow(
         self.dock_review.raise_()
         if self.queue is not None:
             self.queue_panel = QueuePanel(self.queue)
+            self.queue_panel.attach_publisher(self.publisher)  # publishes are listed and cancelled there too
             self.queue_panel.publish_requested.connect(lambda path: self.publish_file(Path(path)))
             self.queue_panel.message.connect(self.statusBar().showMessage)
             self.dock_queue = self._dock("Queue", self.queue_panel, bottom)
@@ -240,6 +241,8 @@ class MainWindow(
         self.overlays.close()  # its tracking pass stops at the next frame: the shutdown waits for it
         self.scrub.close()  # the proxy build stops at its next frame (and resumes next time)
         self.publisher.cancel()  # an upload stops at its next block (and resumes on the next Publish)
+        if self.settings_dialog is not None:
+            self.settings_dialog.models.cancel()  # a model download too (and resumes on the next Download)
         self.tasks.shutdown()
         if self.engine_link is not None:
             self.engine_link.stop()

@@ -79,7 +79,8 @@ class ProcessedFrames(QObject):
         if job is None:
             return
         self._in_flight = True
-        self.tasks.run(job, self._done, self._failed, heavy=False)
+        made_for = (self.source, self.rendered)
+        self.tasks.run(job, lambda result: self._done(result, made_for), self._failed, heavy=False)
 
     def _job_for(self, index: int) -> object | None:
         if self.rendered is not None:
@@ -102,9 +103,12 @@ class ProcessedFrames(QObject):
             return "The engine is not running yet."
         return ""
 
-    def _done(self, result: tuple[int, np.ndarray]) -> None:
+    def _done(self, result: tuple[int, np.ndarray], made_for: tuple[Path | None, Path | None]) -> None:
         self._in_flight = False
-        self.ready.emit(result)
+        if made_for == (self.source, self.rendered):
+            self.ready.emit(result)
+        else:  # another video (or render) was opened meanwhile: its frame N is not this one's
+            log.debug("processed frame %d of %s dropped: the source changed", result[0], made_for[0])
         self._next()
 
     def _failed(self, exc: BaseException) -> None:

@@ -21,10 +21,12 @@ log = logging.getLogger(__name__)
 
 
 class Publisher(QObject):
-    """One publish at a time; ``progress`` carries (bytes done, bytes total)."""
+    """One publish at a time; ``progress`` carries (bytes done, bytes total), ``transfer`` also the rate
+    (bytes/s) and the ETA (seconds, or None)."""
 
     started = Signal(str)  # file name
     progress = Signal(int, int)
+    transfer = Signal(object, object, float, object)  # done, total (Python ints: > 2 GiB), rate, ETA
     published = Signal(object)  # PublishRecord
     failed = Signal(object)  # the exception (PublishCancelled when cancelled)
 
@@ -32,6 +34,8 @@ class Publisher(QObject):
         super().__init__(parent)
         self.tasks = tasks
         self._cancel: threading.Event | None = None
+        self.file: Path | None = None  # the file of the publish running or last run
+        self.destination = ""
 
     @property
     def busy(self) -> bool:
@@ -42,16 +46,15 @@ class Publisher(QObject):
         if self._cancel is not None:
             return
         cancel = self._cancel = threading.Event()
+        self.file, self.destination = file, destination
         options = PublishOptions(fields=KeyFields(project=project or "layer"))
 
+        def report(done: int, total: int, rate: float, eta: float | None) -> None:
+            self.progress.emit(done, total)
+            self.transfer.emit(done, total, rate, eta)
+
         def work() -> PublishRecord:
-            return publish(
-                file,
-                destination,
-                options=options,
-                cancel=cancel,
-                progress=lambda done, total, _rate, _eta: self.progress.emit(done, total),
-            )
+            return publish(file, destination, options=options, cancel=cancel, progress=report)
 
         self.started.emit(file.name)
         self.tasks.run(work, self._done, self._failed, heavy=False)

@@ -1,8 +1,9 @@
 """What the Render dialog chooses, Qt-free: a typed ``RenderChoice`` and the engine spec it makes.
 
 The choice is checked with the engine's own pydantic types (``Output``, ``Voice``, ``Disclosure``,
-``TransformSpec``), so the dialog refuses exactly what the engine would refuse. The range is applied
-with segments: frames outside the chosen range keep the original picture (the video keeps its length).
+``LipSyncOptions``, ``TransformSpec``), so the dialog refuses exactly what the engine would refuse. The
+range is applied with segments: frames outside the chosen range keep the original picture (the video
+keeps its length).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from layer_desktop.engine.lipsync.options import LipSyncOptions
 from layer_desktop.engine.pipeline.spec import Disclosure, Output, Segment, TransformSpec, Voice
 from layer_desktop.errors import InputError
 from layer_desktop.paths import app_paths, resources_dir
@@ -40,7 +42,8 @@ class RenderChoice(BaseModel):
     range: RenderRange = "whole"
     engine: str = LOCAL_ENGINE  # a remote host's name once the Engines page lists hosts (issue 16)
     voice: Voice = Voice()
-    disclosure: Disclosure = Disclosure()
+    lipsync: LipSyncOptions = LipSyncOptions()  # off unless chosen: the mouth follows the output's audio
+    disclosure: Disclosure = Disclosure()  # the visible mark and the invisible watermark
     face: str = Field(default="auto")
 
 
@@ -126,6 +129,7 @@ def build_spec(state: ProjectState, choice: RenderChoice, frame_count: int) -> T
                 "segments": [s.model_dump() for s in range_segments(state, choice, frame_count)],
                 "output_settings": choice.output_settings.model_dump(),
                 "voice": choice.voice.model_dump(),
+                "lipsync": choice.lipsync.model_dump(),
                 "disclosure": choice.disclosure.model_dump(),
             }
         )

@@ -44,6 +44,7 @@ class FlaggedRange:
     flags: tuple[str, ...]
     frames: int
     av_offset: int | None = None  # out-of-sync ranges: frames the sound is late (negative: early)
+    shot: int | None = None  # the engine's shot index of the range's first frame (None: not known)
 
     @property
     def key(self) -> str:
@@ -76,7 +77,8 @@ def flagged_ranges(records: Sequence[dict[str, Any]], gap: int = 0) -> list[Flag
     """Group flagged frames into ranges sorted by start.
 
     Two flagged frames belong to one range when at most ``gap`` unflagged frames lie between them
-    (``gap=0``: only adjacent frames merge). Records without flags are ignored.
+    (``gap=0``: only adjacent frames merge). Records without flags are ignored. Each range carries the
+    shot of its first frame (for "accept all in this shot").
     """
     by_frame: dict[int, set[str]] = {}
     for record in records:
@@ -93,7 +95,8 @@ def flagged_ranges(records: Sequence[dict[str, Any]], gap: int = 0) -> list[Flag
         flags |= by_frame[frame]
     if group:
         ranges.append(FlaggedRange(group[0], group[-1], _ordered_flags(flags), len(group)))
-    return [_with_offset(r, records) for r in ranges]
+    shots = {int(r["frame"]): r.get("shot") for r in records}
+    return [replace(_with_offset(r, records), shot=shots.get(r.start)) for r in ranges]
 
 
 def _with_offset(rng: FlaggedRange, records: Sequence[dict[str, Any]]) -> FlaggedRange:

@@ -159,6 +159,9 @@ class ReviewActions:
     def review_accept_all(self: MainWindow) -> None:
         self.review_panel.accept_all()
 
+    def review_accept_shot(self: MainWindow) -> None:
+        self.review_panel.accept_shot()
+
     def review_next(self: MainWindow) -> None:
         self.review_panel.select_next()
 

@@ -31,14 +31,19 @@ class TransportBar(QWidget):
         self.overlays = QCheckBox("Faces")
         self.overlays.setToolTip("Face boxes, track ids and landmarks (Ctrl+Shift+F)")
         fit, actual = QPushButton("Fit"), QPushButton("100%")
+        self.zoom_out, self.zoom_in = QPushButton("−"), QPushButton("+")
         fit.setToolTip("Zoom to fit (Ctrl+0)")
         actual.setToolTip("Zoom 100% (Ctrl+1)")
+        self.zoom_out.setToolTip("Zoom out, down to 10% (Ctrl+-)")
+        self.zoom_in.setToolTip("Zoom in, up to 800% (Ctrl+=)")
+        for button in (self.zoom_out, self.zoom_in):
+            button.setFixedWidth(button.fontMetrics().horizontalAdvance("100%") + 16)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 2, 0, 2)
         for w in (self.play_button, self.speed_label):
             layout.addWidget(w)
         layout.addStretch(1)
-        for w in (QLabel("View:"), self.mode_box, self.overlays, fit, actual):
+        for w in (QLabel("View:"), self.mode_box, self.overlays, self.zoom_out, fit, actual, self.zoom_in):
             layout.addWidget(w)
         self.play_button.clicked.connect(player.toggle)
         player.state_changed.connect(self._on_speed)
@@ -48,6 +53,8 @@ class TransportBar(QWidget):
         self.overlays.toggled.connect(viewer.set_overlays_visible)
         fit.clicked.connect(viewer.zoom_fit)
         actual.clicked.connect(viewer.zoom_actual)
+        self.zoom_out.clicked.connect(viewer.zoom_out)
+        self.zoom_in.clicked.connect(viewer.zoom_in)
 
     def _on_speed(self, speed: float) -> None:
         # the style's own icons: "⏸" is missing from many fonts (it drew as a box)

@@ -1,7 +1,8 @@
 """The Render dialog (Ctrl+R): where the video goes, how it is encoded, which frames get the persona,
-which engine renders it, the voice and the AI mark.
+which engine renders it, the voice, lip-sync, the visible AI mark and the invisible watermark.
 
-Every value is checked with the engine's own types (``build_spec``) as it changes; OK stays disabled
+A lip-sync backend whose model is not installed is greyed out and says how to get it. Every value is
+checked with the engine's own types (``build_spec``) as it changes; OK stays disabled
 and the reason is shown while the choice would be refused. An output file that exists is only
 overwritten after asking.
 """
@@ -28,13 +29,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from layer_desktop.engine.lipsync.options import BACKENDS, LipSyncOptions
 from layer_desktop.engine.pipeline.spec import Disclosure, Output, TransformSpec, Voice
 from layer_desktop.errors import LayerError
+from layer_desktop.ui.model_choices import disable_choice, how_to_get, missing_lipsync_models
 from layer_desktop.ui.project_file import ProjectState
 from layer_desktop.ui.render_options import RANGE_TEXT, RenderChoice, build_spec, default_choice, output_path
 
 log = logging.getLogger(__name__)
 
+LIPSYNC_TEXT = {
+    "off": "Off",
+    "mouth": "Mouth (offline, no download)",
+    "wav2lip": "Wav2Lip",
+    "wav2lip_gan": "Wav2Lip GAN",
+    "edtalk": "EDTalk",
+    "musetalk": "MuseTalk (CUDA GPU)",
+}
 PRESETS = ("ultrafast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
@@ -85,9 +96,22 @@ class RenderDialog(QDialog):
         self.voice_check = QCheckBox("Convert the voice to the persona's")
         self.voice_check.setChecked(c.voice.enabled)
         self.voice_backend = _combo(["world", "elevenlabs"], c.voice.backend)
+        self.lipsync_box = QComboBox()
+        for key in ("off", *BACKENDS):
+            self.lipsync_box.addItem(LIPSYNC_TEXT.get(key, key), key)
+        self.lipsync_box.setToolTip("Move the mouth to the output's sound (the converted voice)")
+        self.missing_lipsync = missing_lipsync_models()
+        for backend, models in self.missing_lipsync.items():
+            disable_choice(self.lipsync_box, backend, how_to_get(models))
+        self.lipsync_box.setCurrentIndex(max(0, self.lipsync_box.findData(_lipsync_key(c.lipsync))))
         self.mark_check = QCheckBox("Show the visible AI mark")
         self.mark_check.setChecked(c.disclosure.visible_mark)
         self.mark_text = QLineEdit(c.disclosure.text)
+        self.watermark_check = QCheckBox("Hide an invisible watermark in the frames")
+        self.watermark_check.setToolTip(
+            "The job id, hidden in the picture (`layer provenance check` reads it); faint on smooth areas"
+        )
+        self.watermark_check.setChecked(c.disclosure.watermark)
         self.problem = QLabel()
         self.problem.setObjectName("renderProblem")
         self.problem.setWordWrap(True)
@@ -101,8 +125,10 @@ class RenderDialog(QDialog):
         form.addRow("Engine", self.engine_box)
         form.addRow("Voice", self.voice_check)
         form.addRow("Voice backend", self.voice_backend)
+        form.addRow("Lip-sync", self.lipsync_box)
         form.addRow("Disclosure", self.mark_check)
         form.addRow("Mark text", self.mark_text)
+        form.addRow("Watermark", self.watermark_check)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.render_button = self.buttons.addButton("Render", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self._confirm)
@@ -111,7 +137,8 @@ class RenderDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
-        for box in (self.container_box, self.codec_box, self.preset_box, self.range_box, self.voice_backend):
+        for box in (self.container_box, self.codec_box, self.preset_box, self.range_box, self.voice_backend,
+                    self.lipsync_box):  # fmt: skip
             box.currentIndexChanged.connect(self._validate)
         self.container_box.currentIndexChanged.connect(self._container_changed)
         self.crf_box.valueChanged.connect(self._validate)
@@ -134,9 +161,18 @@ class RenderDialog(QDialog):
             range=self.range_box.currentData(),
             engine=str(self.engine_box.currentData()),
             voice=Voice(enabled=self.voice_check.isChecked(), backend=self.voice_backend.currentText()),
-            disclosure=Disclosure(visible_mark=self.mark_check.isChecked(), text=self.mark_text.text()),
+            lipsync=self._lipsync(),
+            disclosure=Disclosure(
+                visible_mark=self.mark_check.isChecked(),
+                text=self.mark_text.text(),
+                watermark=self.watermark_check.isChecked(),
+            ),
             face=self.state.face,
         )
+
+    def _lipsync(self) -> LipSyncOptions:
+        key = str(self.lipsync_box.currentData())
+        return LipSyncOptions() if key == "off" else LipSyncOptions(enabled=True, backend=key)  # type: ignore[arg-type]
 
     def spec(self) -> TransformSpec:
         return build_spec(self.state, self.choice(), self.frame_count)
@@ -144,6 +180,10 @@ class RenderDialog(QDialog):
     def _validate(self) -> None:
         self.voice_backend.setEnabled(self.voice_check.isChecked())
         self.mark_text.setEnabled(self.mark_check.isChecked())
+        lipsync = str(self.lipsync_box.currentData())
+        if lipsync in self.missing_lipsync:  # the remembered choice of a model removed since
+            self._refuse(how_to_get(self.missing_lipsync[lipsync]))
+            return
         try:
             self.spec()
         except LayerError as exc:
@@ -192,6 +232,10 @@ def _combo(items: list[str], current: str) -> QComboBox:
     if current in items:
         box.setCurrentText(current)
     return box
+
+
+def _lipsync_key(options: LipSyncOptions) -> str:
+    return options.backend if options.enabled else "off"
 
 
 def _confirm_overwrite(parent: QWidget, target: Path) -> bool:

@@ -91,11 +91,14 @@ class ReviewPanel(QWidget):
         self.accept_button = QPushButton("Accept (A)")
         self.keep_button = QPushButton("Keep original (X)")
         self.accept_all_button = QPushButton("Accept all (Shift+A)")
+        self.accept_shot_button = QPushButton("Accept shot (Alt+A)")
+        self.accept_shot_button.setToolTip("Accept every range still to review in the selected range's shot")
         self.rerender_button = QPushButton("Re-render… (R)")
         self.prev_button = QPushButton("Previous (P)")
         self.next_button = QPushButton("Next (N)")
         self.accept_button.clicked.connect(self.accept_current)
         self.accept_all_button.clicked.connect(self.accept_all)
+        self.accept_shot_button.clicked.connect(self.accept_shot)
         self.keep_button.clicked.connect(self.keep_current)
         self.rerender_button.clicked.connect(self.rerender_current)
         self.prev_button.clicked.connect(self.select_previous)
@@ -107,6 +110,7 @@ class ReviewPanel(QWidget):
         move = QHBoxLayout()
         move.addWidget(self.prev_button)
         move.addWidget(self.next_button)
+        move.addWidget(self.accept_shot_button)
         move.addWidget(self.accept_all_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -135,7 +139,8 @@ class ReviewPanel(QWidget):
             for rng in self._ranges or []:
                 item = QListWidgetItem(row_text(rng, self.state_of(rng)))
                 item.setData(KEY_ROLE, rng.key)
-                item.setToolTip(", ".join(rng.flags))
+                shot = f" · shot {rng.shot}" if rng.shot is not None else ""
+                item.setToolTip(", ".join(rng.flags) + shot)
                 self._apply_thumb(item, rng.key)
                 self.list.addItem(item)
             keys = [r.key for r in self._ranges or []]
@@ -204,6 +209,25 @@ class ReviewPanel(QWidget):
         if todo:
             self.accepted_all.emit(todo)
 
+    def shot_ranges(self, rng: FlaggedRange) -> list[FlaggedRange]:
+        """The ranges still to review in ``rng``'s shot (only ``rng`` itself when its shot is unknown)."""
+        same = [r for r in self._ranges or [] if r == rng or (rng.shot is not None and r.shot == rng.shot)]
+        return [r for r in same if self.state_of(r) == TO_REVIEW]
+
+    def accept_shot(self) -> None:
+        """Accept every range still to review in the selected range's shot (one emit with all of them),
+        then select the next range still to review after them."""
+        rng = self.current_range()
+        todo = self.shot_ranges(rng) if rng is not None else []
+        if not todo:
+            return
+        self.accepted_all.emit(todo)
+        accepted = {r.key for r in todo}
+        ranges = self._ranges or []
+        after = [i for i, r in enumerate(ranges) if r.start > todo[-1].stop and r.key not in accepted]
+        if after:
+            self.select_range(after[0])
+
     def keep_current(self) -> None:
         rng = self.current_range()
         if rng is not None:
@@ -238,6 +262,8 @@ class ReviewPanel(QWidget):
         selected = self.current_range() is not None
         for button in (self.accept_button, self.keep_button, self.rerender_button):
             button.setEnabled(selected)
+        current = self.current_range()
+        self.accept_shot_button.setEnabled(current is not None and bool(self.shot_ranges(current)))
         count = len(self._ranges or [])
         self.accept_all_button.setEnabled(any(self.state_of(r) == TO_REVIEW for r in self._ranges or []))
         self.prev_button.setEnabled(count > 0)
@@ -246,6 +272,9 @@ class ReviewPanel(QWidget):
     def _handle_key(self, event: QKeyEvent) -> bool:
         if event.key() == Qt.Key.Key_A and event.modifiers() == Qt.KeyboardModifier.ShiftModifier:
             self.accept_all()
+            return True
+        if event.key() == Qt.Key.Key_A and event.modifiers() == Qt.KeyboardModifier.AltModifier:
+            self.accept_shot()
             return True
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False

@@ -1,19 +1,16 @@
-"""The Settings dialog: one window with pages (Engines, Destinations, Output, Disclosure), chosen from
-a list on the left. Changes are saved as they are made; the keys of destinations go to the keyring."""
+"""The Settings dialog: one window with pages (Engines, Destinations, Models, Voice, Output, Disclosure),
+chosen from a list on the left. Changes are saved as they are made; the keys of destinations go to the
+keyring."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -27,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from layer_desktop.engine.models.store import ModelStore
 from layer_desktop.engine.voice.eleven_client import API_KEY_NAME
 from layer_desktop.errors import LayerError
 from layer_desktop.paths import app_paths
@@ -35,6 +31,7 @@ from layer_desktop.secrets import KeyringSecrets
 from layer_desktop.settings import RenderDefaults, load_settings, save_settings
 from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.widgets.destinations_page import DestinationsPage
+from layer_desktop.ui.widgets.models_page import ModelsPage
 from layer_desktop.ui.widgets.render_dialog import PRESETS, engine_choices
 
 log = logging.getLogger(__name__)
@@ -54,7 +51,7 @@ class SettingsDialog(QDialog):
         self.stack = QStackedWidget()
         self.destinations = DestinationsPage(tasks)
         self.voice = VoicePage()
-        self.models = ModelsPage()
+        self.models = ModelsPage(tasks)
         for page in (
             engines_page(engine_text),
             self.destinations,
@@ -93,65 +90,6 @@ def engines_page(engine_text: str) -> QWidget:
     status.setWordWrap(True)
     layout.addWidget(status)
     return page
-
-
-class ModelsPage(QWidget):
-    """The model manifest: each model, whether it is on disk, its licence; import a file you have
-    (checked against the manifest's sha256) or remove one."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.store = ModelStore()
-        self.list = QListWidget()
-        self.import_button = QPushButton("Import file…")
-        self.remove_button = QPushButton("Remove")
-        self.status = QLabel("Downloads: `layer models fetch ID` (checked against the manifest's sha256).")
-        self.status.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.list, 1)
-        row = QHBoxLayout()
-        row.addWidget(self.import_button)
-        row.addWidget(self.remove_button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        layout.addWidget(self.status)
-        self.import_button.clicked.connect(self._import)
-        self.remove_button.clicked.connect(self._remove)
-        self.reload()
-
-    def reload(self) -> None:
-        self.list.clear()
-        for st in self.store.statuses():
-            self.list.addItem(f"{st.spec.id} — {st.presence} — licence: {st.spec.licence.summary()}")
-            self.list.item(self.list.count() - 1).setData(Qt.ItemDataRole.UserRole, st.spec.id)
-
-    def _chosen(self) -> str | None:
-        item = self.list.currentItem()
-        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
-
-    def _import(self) -> None:
-        model = self._chosen()
-        if model is None:
-            return
-        name, _ = QFileDialog.getOpenFileName(
-            self, f"Import {model}", "", "Models (*.onnx *.tflite *.pth);;All (*)"
-        )
-        if name:
-            self._run(lambda: self.store.import_file(model, Path(name)), f"Imported {model}.")
-
-    def _remove(self) -> None:
-        model = self._chosen()
-        if model is not None:
-            self._run(lambda: self.store.remove(model), f"Removed {model}.")
-
-    def _run(self, action: Callable[[], object], done: str) -> None:
-        try:
-            action()
-        except LayerError as exc:
-            self.status.setText(exc.user_text())
-            return
-        self.status.setText(done)
-        self.reload()
 
 
 class VoicePage(QWidget):

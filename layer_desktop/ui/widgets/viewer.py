@@ -2,8 +2,8 @@
 
 Modes: ``source``, ``processed``, ``side_by_side``, ``wipe`` (drag the line) and ``difference`` (the
 absolute difference amplified ×4). Frames arrive as numpy RGB and are converted to QImages once; each
-paint only composes cached images with QPainter (GUI thread). Zoom is fit-to-window or 100% (one image
-pixel per device-independent pixel, centred, panned by dragging).
+paint only composes cached images with QPainter (GUI thread). Zoom is fit-to-window or a fixed step from
+10% to 800% (100%: one image pixel per device-independent pixel), centred, panned by dragging.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal, get_args
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from layer_desktop.ui.widgets.compose import difference, matched, side_by_side, wipe
 from layer_desktop.ui.widgets.images import to_qimage
 
 log = logging.getLogger(__name__)
@@ -30,42 +30,20 @@ MODE_NAMES = {
     "wipe": "Wipe",
     "difference": "Difference ×4",
 }
-DIFF_GAIN = 4
 EMPTY_TEXT = "Open a video (Ctrl+O) or drop one here"
 BACKGROUND = QColor(17, 17, 17)
 BOX_COLOUR = QColor(0, 255, 128)
 LANDMARK_COLOUR = QColor(255, 200, 0)
 TARGET_COLOUR = QColor(255, 64, 160)  # the clicked target face: stands out from the other boxes
 WIPE_COLOUR = QColor(255, 255, 255)
+ZOOM_STEPS = (0.1, 0.25, 1 / 3, 0.5, 2 / 3, 1.0, 1.5, 2.0, 3.0, 4.0, 8.0)
 
 
-# ---------------------------------------------------------------- composition (numpy, any thread)
-def matched(processed: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """``processed`` resized to the source's size when a render's size differs (for comparing)."""
-    if processed.shape[:2] == source.shape[:2]:
-        return processed
-    h, w = source.shape[:2]
-    resized: np.ndarray = cv2.resize(processed, (w, h), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(resized)
-
-
-def difference(a: np.ndarray, b: np.ndarray, gain: int = DIFF_GAIN) -> np.ndarray:
-    """``|a - b| × gain``, clipped to 0..255, same size as the inputs."""
-    diff = np.abs(a.astype(np.int16) - b.astype(np.int16)) * gain
-    out: np.ndarray = np.clip(diff, 0, 255).astype(np.uint8)
-    return out
-
-
-def side_by_side(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.concatenate([a, b], axis=1))
-
-
-def wipe(a: np.ndarray, b: np.ndarray, position: float) -> np.ndarray:
-    """Columns left of ``position`` (0..1 of the width) from ``a``, the rest from ``b``."""
-    split = round(position * a.shape[1])
-    out = b.copy()
-    out[:, :split] = a[:, :split]
-    return out
+def zoom_step(scale: float, direction: int) -> float:
+    """The next zoom step above (``direction`` > 0) or below ``scale``, stopping at the ends."""
+    if direction > 0:
+        return next((z for z in ZOOM_STEPS if z > scale * 1.001), ZOOM_STEPS[-1])
+    return next((z for z in reversed(ZOOM_STEPS) if z < scale * 0.999), ZOOM_STEPS[0])
 
 
 class ViewerView(QWidget):
@@ -196,9 +174,28 @@ class ViewerView(QWidget):
 
     def zoom_actual(self) -> None:
         """100%: one image pixel per device-independent pixel, centred."""
-        self.zoom = 1.0
+        self.set_zoom(1.0)
+
+    def set_zoom(self, zoom: float) -> None:
+        self.zoom = zoom
         self._pan = QPointF(0, 0)
         self.update()
+
+    def zoom_in(self) -> None:
+        """The next step up from what is shown now (from fit: the step above the fit's scale)."""
+        self.set_zoom(zoom_step(self.scale(), +1))
+
+    def zoom_out(self) -> None:
+        """The next step down, to 10% (below the fit's scale for a large frame in a small window)."""
+        self.set_zoom(zoom_step(self.scale(), -1))
+
+    def scale(self) -> float:
+        """Image pixels → widget pixels as shown now (the fit's scale when zoom is fit)."""
+        if self.zoom is not None:
+            return self.zoom
+        iw, ih = self._image_size()
+        area = self.image_area()
+        return min(area.width() / iw, area.height() / ih) if iw and ih else 1.0
 
     # ---------------------------------------------------------------- geometry
     def image_area(self) -> QRect:
@@ -218,7 +215,7 @@ class ViewerView(QWidget):
         area = self.image_area()
         if not iw or not ih:
             return QRectF()
-        scale = self.zoom if self.zoom is not None else min(area.width() / iw, area.height() / ih)
+        scale = self.scale()
         w, h = iw * scale, ih * scale
         pan = self._clamped_pan(w, h, area)
         x = area.left() + (area.width() - w) / 2 + pan.x()
@@ -266,7 +263,7 @@ class ViewerView(QWidget):
                 return
             rect = self.image_rect()
             painter.setClipRect(self.image_area())
-            if self.zoom is None:
+            if self.zoom is None or self.zoom < 1:
                 painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             self._paint_image(painter, rect)
             if self.overlays_visible and self.overlays:
