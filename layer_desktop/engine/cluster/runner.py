@@ -61,7 +61,9 @@ class ClusterError(EngineError):
 
 @dataclass(frozen=True)
 class ClusterOptions:
-    address: str | None = None  # a running cluster ("auto", "ray://host:10001"); None: the connected one
+    # "local": a cluster in this process (this machine's CPUs and GPUs); "auto" or "ray://host:10001": a
+    # running cluster; None: the one this process is connected to, else "auto"
+    address: str | None = None
     workers: int | None = None  # actors; default: one per GPU of the cluster (one when it has none)
     retries: int = 2  # restarts of an actor that dies, and retries of its chunk
 
@@ -72,6 +74,18 @@ def _ray() -> Any:
     except ImportError as exc:  # the extra is optional
         raise ClusterError("Ray is not installed, so this machine cannot use a cluster.") from exc
     return ray
+
+
+def _connect(ray: Any, address: str | None) -> None:
+    if ray.is_initialized():
+        return
+    try:
+        if address == "local":
+            ray.init(include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(address=address or "auto", log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ClusterError(f"No Ray cluster at {address or 'auto'} ({exc}).") from exc
 
 
 def run_transform_on_cluster(
@@ -93,11 +107,7 @@ def run_transform_on_cluster(
     options = options or ClusterOptions()
     folder = folder or jobs_dir() / job_id_for(spec.output)
     ray = _ray()
-    if not ray.is_initialized():
-        try:
-            ray.init(address=options.address or "auto", log_to_driver=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ClusterError(f"No Ray cluster at {options.address or 'auto'} ({exc}).") from exc
+    _connect(ray, options.address)
     spec_json = spec.model_dump_json()
     run = _ClusterRun(ray, options, worker, spec_json, folder, progress, cancel, on_chunk)
     return run_transform(
