@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -122,3 +124,22 @@ def session_keyring() -> Iterator[keyring.backend.KeyringBackend]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[Any]:
+    """A real local Ray cluster: 2 CPUs, 2 fake GPUs (GPU placement on a CPU machine), a 100 MB object
+    store, no dashboard. Started once per session, shut down at the end."""
+    require_component(
+        "Ray", importlib.util.find_spec("ray") is not None, "pip install layer-desktop[cluster]"
+    )
+    import ray
+
+    ray.init(
+        num_cpus=2, num_gpus=2, object_store_memory=100 * 1024 * 1024, include_dashboard=False,
+        log_to_driver=False,
+    )  # fmt: skip
+    try:
+        yield ray
+    finally:
+        ray.shutdown()

@@ -31,13 +31,19 @@ app = typer.Typer(help="Talk to a running engine service.", no_args_is_help=True
 
 
 def _engine_choice(value: str | None) -> str | None:
-    """``local`` (or nothing): this process; ``host:NAME``: the engine on a GPU host; else a URL."""
+    """``local`` (or nothing): this process; ``host:NAME``: the engine on a GPU host; ``cluster:ADDRESS``:
+    a Ray cluster; else a URL."""
+    if value is not None and value.startswith("cluster:") and not value.removeprefix("cluster:"):
+        raise typer.BadParameter(
+            "cluster: needs an address: cluster:local, cluster:auto or cluster:ray://HOST:PORT"
+        )
     return None if value in (None, "", "local") else value
 
 
 EngineOption = Annotated[
     str | None,
-    typer.Option("--engine", help="Where to run: local, host:NAME (a GPU host, see `layer hosts`) or "
+    typer.Option("--engine", help="Where to run: local, host:NAME (a GPU host, see `layer hosts`), "
+                 "cluster:ADDRESS (a Ray cluster: local, auto or ray://HOST:PORT; transforms only) or "
                  "an engine URL (e.g. http://127.0.0.1:8765).", envvar="LAYER_ENGINE_URL",
                  callback=_engine_choice),
 ]  # fmt: skip

@@ -43,6 +43,12 @@ def _bar_progress(bar: object, task: int) -> Progress:
 
 
 def _run(spec: TransformSpec, engine: str | None = None) -> TransformReport:
+    if engine and engine.startswith("cluster:"):
+        from layer_desktop.engine.cluster.runner import ClusterOptions, run_transform_on_cluster
+
+        options = ClusterOptions(address=engine.removeprefix("cluster:"))
+        with progress_bar("Starting", None) as (bar, task):
+            return run_transform_on_cluster(spec, options, progress=_bar_progress(bar, task))
     if engine:
         return run_remote(engine, spec)
     with progress_bar("Starting", None) as (bar, task):

@@ -65,6 +65,7 @@ BAD: list[tuple[str, list[str]]] = [
     ("transform", [*TRANSFORM[1:], "{tmp}/o.mp4", "--engine", "ftp://example"]),
     ("demo", ["--bogus"]),
     ("demo", ["--engine", "not a url"]),
+    ("demo", ["--engine", "cluster:"]),
     ("review", []),
     ("review", ["nosuchjob"]),
     ("review", ["nosuchjob", "--engine", "file:///x"]),

@@ -137,6 +137,32 @@ def rerender_range(
     return _run(spec, processor, wd, (first, last), _Hooks(progress, cancel, on_chunk))
 
 
+def encode_chunks(
+    spec: RenderSpec,
+    processor: FrameProcessor,
+    indices: list[int],
+    *,
+    work_dir: Path,
+    cancel: threading.Event | None = None,
+    on_chunk: ChunkDone | None = None,
+) -> RenderManifest:
+    """Encode only chunks ``indices`` of ``spec`` into ``work_dir`` (its own manifest), without joining:
+    the part of a render one cluster worker does. A chunk already finished there is verified and kept.
+    Returns the manifest (its ``encoder`` and the finished chunks' records)."""
+    choice = choose_encoder(spec.settings)
+    with FrameReader(spec.source) as reader:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        plan = plan_chunks(reader.frame_count, spec.chunk_frames)
+        manifest = _prepare_manifest(spec, work_dir, choice.name, reader.frame_count)
+        reused = reusable_chunks(work_dir, manifest, plan)
+        save_manifest(work_dir, manifest)
+        remove_stray_files(work_dir, manifest)
+        jobs = [ChunkJob(i, *plan[i]) for i in indices if i not in reused]
+        hooks = _Hooks(None, cancel, on_chunk)
+        _encode_jobs(reader, processor, jobs, work_dir, manifest, choice.name, spec, hooks)
+    return manifest
+
+
 def _prepare_manifest(spec: RenderSpec, wd: Path, encoder: str, total: int) -> RenderManifest:
     fingerprint = spec.fingerprint(encoder)
     manifest = load_manifest(wd)

@@ -1,6 +1,7 @@
 """The transform job: persona + video → transformed video, with review records; resumable and spliceable.
 
     run_transform(spec)                      analyse faces → plan → chunked render → join + disclosure
+    chunk_stage(spec, folder, store)         a cluster worker's share: render spec, processor, records
     rerender_job(job, first, last, changes)  a new segment for first..last, only its chunks re-rendered
 
 A job lives in its own folder (``<data>/jobs/<id>``, the id derived from the output path, so running
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from layer_desktop.engine.lipsync.transform import attach_lipsync
+from layer_desktop.engine.lipsync.transform import attach_lipsync, lipsync_wanted
 from layer_desktop.engine.media.chunks import ChunkRecord
 from layer_desktop.engine.media.encode import OutputSettings
 from layer_desktop.engine.media.reader import FrameReader
@@ -39,7 +40,7 @@ from layer_desktop.engine.provenance.transform import sign_transform_output, wat
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.engine.swap.registry import make_enhancer, make_swapper
 from layer_desktop.engine.swap.types import Enhancer, Swapper
-from layer_desktop.errors import NoAudioStreamError, RenderStateError
+from layer_desktop.errors import InputError, NoAudioStreamError, RenderStateError
 from layer_desktop.paths import app_paths
 from layer_desktop.settings import write_atomic
 
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "analyse", "render"
 RecordsDone = Callable[[list[FrameRecord]], None]  # a chunk's records, once its video is finished
+PreEncode = Callable[[RenderSpec, Path], None]  # (render spec, work folder): chunks encoded elsewhere
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,27 @@ def _prepare(
     return stages, proc, book, analysis_seconds
 
 
+def check_splittable(spec: TransformSpec) -> None:
+    """Raise ``InputError`` for a job whose chunks cannot be encoded by separate workers: voice and
+    lip-sync jobs (their audio stage is one piece, made before the frames)."""
+    if spec.voice.enabled or lipsync_wanted(spec):
+        raise InputError(
+            "Voice conversion and lip-sync jobs run on one engine, not split across a cluster.",
+            hint="Render this job on a single engine (leave out --cluster).",
+        )
+
+
+def chunk_stage(
+    spec: TransformSpec, folder: Path, store: PersonaStore, models: ModelStore | None = None
+) -> tuple[RenderSpec, TransformProcessor, Callable[[ChunkRecord], None]]:
+    """What a cluster worker needs to encode chunks of the job in ``folder``: the render spec, the frame
+    processor (the analysis is read from the job's cache, which the driver filled) and the chunk hook
+    that writes the chunk's review records. Raises what ``check_splittable`` raises."""
+    check_splittable(spec)
+    stages, proc, book, _ = _prepare(spec, folder, store, models, None, None)
+    return _render_spec(spec, folder.name, stages), proc, _chunk_hook(book, None)
+
+
 def _chunk_hook(
     book: RecordBook, on_records: RecordsDone | None, watch: ConsentWatch | None = None
 ) -> Callable[[ChunkRecord], None]:
@@ -255,8 +278,11 @@ def run_transform(
     cancel: threading.Event | None = None,
     folder: Path | None = None,
     on_records: RecordsDone | None = None,
+    pre_encode: PreEncode | None = None,
 ) -> TransformReport:
     """Run (or resume) the job for ``spec`` in ``folder`` (default: ``<data>/jobs/<id from output>``).
+    ``pre_encode(render_spec, work_dir)`` runs after the analysis and before the render: a cluster's
+    workers encode the chunks into the work folder there, and the render only verifies and joins them.
     Raises ``PersonaNotFoundError``, ``NoFaceError``, ``MediaError`` subclasses, ``ModelNotFoundError``
     for a missing model backend file, ``EncodeError``, and ``RenderCancelled`` when ``cancel`` is set
     (finished work is kept)."""
@@ -266,13 +292,23 @@ def run_transform(
     with guarded_output(spec, folder):
         watch = ConsentWatch(store, spec, folder.name)
         with watch.stops_job(folder, Path(spec.output)):
-            return _transform(spec, store, models, progress, cancel, folder, on_records, watch)
+            hooks = _JobHooks(progress, cancel, on_records, pre_encode)
+            return _transform(spec, store, models, hooks, folder, watch)
+
+
+@dataclass(frozen=True)
+class _JobHooks:
+    progress: Progress | None = None
+    cancel: threading.Event | None = None
+    on_records: RecordsDone | None = None
+    pre_encode: PreEncode | None = None
 
 
 def _transform(
-    spec: TransformSpec, store: PersonaStore, models: ModelStore | None, progress: Progress | None,
-    cancel: threading.Event | None, folder: Path, on_records: RecordsDone | None, watch: ConsentWatch,
+    spec: TransformSpec, store: PersonaStore, models: ModelStore | None, hooks: _JobHooks,
+    folder: Path, watch: ConsentWatch,
 ) -> TransformReport:  # fmt: skip
+    progress, cancel, on_records = hooks.progress, hooks.cancel, hooks.on_records
     job_id = folder.name
     folder.mkdir(parents=True, exist_ok=True)
     _discard_stale_render(folder, spec)
@@ -281,6 +317,8 @@ def _transform(
     stages, proc, book, analysis_s = _prepare(spec, folder, store, models, progress, cancel)
     audio = attach_lipsync(spec, folder, proc, converted_audio(spec, folder, stages), models, stages.store)
     rspec = _render_spec(spec, job_id, stages, audio)
+    if hooks.pre_encode is not None:
+        hooks.pre_encode(rspec, folder / "render")
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = render(
         rspec, proc, work_dir=folder / "render", progress=report, cancel=cancel,

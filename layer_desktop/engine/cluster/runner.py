@@ -1,0 +1,207 @@
+"""Run a transform on a Ray cluster. The job is the single-engine job (analysis, plan, review records,
+join, mux, C2PA) with one difference: before the render joins the chunks, Ray actors encode them, one
+actor per GPU, a chunk at a time each. A chunk is idempotent: an actor that dies is restarted and its
+chunk encoded again from the start (a half-written file is discarded); a chunk finished by an earlier,
+interrupted run is verified and kept.
+
+Limits: the job folder must be on storage every worker can read and write (one machine, or a shared
+mount); voice and lip-sync jobs run on one engine; the driver and the workers must pick the same encoder
+(same kind of machine), else the driver encodes the chunks again itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from layer_desktop.engine.cluster.worker import ChunkWorker
+from layer_desktop.engine.media.chunks import (
+    ChunkRecord,
+    RenderManifest,
+    load_manifest,
+    plan_chunks,
+    reusable_chunks,
+    save_manifest,
+)
+from layer_desktop.engine.media.pipeline import RenderCancelled
+from layer_desktop.engine.media.reader import FrameReader
+from layer_desktop.engine.media.render import RenderSpec
+from layer_desktop.engine.models import ModelStore
+from layer_desktop.engine.personas import PersonaStore
+from layer_desktop.engine.pipeline.job import (
+    Progress,
+    TransformReport,
+    check_splittable,
+    job_id_for,
+    jobs_dir,
+    run_transform,
+)
+from layer_desktop.engine.pipeline.spec import TransformSpec
+from layer_desktop.errors import EngineError, LayerError
+from layer_desktop.paths import HOME_ENV
+
+log = logging.getLogger(__name__)
+
+ChunkDone = Callable[[dict[str, Any]], None]  # a worker's report of one finished chunk
+
+
+class ClusterError(EngineError):
+    default_hint = (
+        "Check the cluster with `ray status` on its head node; `pip install layer-desktop[cluster]` puts "
+        "Ray on this machine."
+    )
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    # "local": a cluster in this process (this machine's CPUs and GPUs); "auto" or "ray://host:10001": a
+    # running cluster; None: the one this process is connected to, else "auto"
+    address: str | None = None
+    workers: int | None = None  # actors; default: one per GPU of the cluster (one when it has none)
+    retries: int = 2  # restarts of an actor that dies, and retries of its chunk
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:  # the extra is optional
+        raise ClusterError("Ray is not installed, so this machine cannot use a cluster.") from exc
+    return ray
+
+
+def _connect(ray: Any, address: str | None) -> None:
+    if ray.is_initialized():
+        return
+    try:
+        if address == "local":
+            ray.init(include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(address=address or "auto", log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ClusterError(f"No Ray cluster at {address or 'auto'} ({exc}).") from exc
+
+
+def run_transform_on_cluster(
+    spec: TransformSpec,
+    options: ClusterOptions | None = None,
+    *,
+    store: PersonaStore | None = None,
+    models: ModelStore | None = None,
+    folder: Path | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    on_chunk: ChunkDone | None = None,
+    worker: type[ChunkWorker] = ChunkWorker,
+) -> TransformReport:
+    """``run_transform`` with the chunks encoded by Ray actors. Raises what ``run_transform`` raises,
+    ``ClusterError`` when the cluster cannot be reached or a worker keeps dying, ``InputError`` for a
+    voice or lip-sync job, ``RenderCancelled`` when ``cancel`` is set (every actor is stopped)."""
+    check_splittable(spec)
+    options = options or ClusterOptions()
+    folder = folder or jobs_dir() / job_id_for(spec.output)
+    ray = _ray()
+    _connect(ray, options.address)
+    spec_json = spec.model_dump_json()
+    run = _ClusterRun(ray, options, worker, spec_json, folder, progress, cancel, on_chunk)
+    return run_transform(
+        spec, store=store, models=models, folder=folder, progress=progress, cancel=cancel,
+        pre_encode=run.encode,
+    )  # fmt: skip
+
+
+class _ClusterRun:
+    def __init__(
+        self, ray: Any, options: ClusterOptions, worker: type[ChunkWorker], spec_json: str, folder: Path,
+        progress: Progress | None, cancel: threading.Event | None, on_chunk: ChunkDone | None,
+    ) -> None:  # fmt: skip
+        self.ray, self.options, self.worker = ray, options, worker
+        self.spec_json, self.folder = spec_json, folder
+        self.progress, self.cancel, self.on_chunk = progress, cancel, on_chunk
+
+    def encode(self, rspec: RenderSpec, work_dir: Path) -> None:
+        """Encode every chunk the work folder lacks on the cluster and list it in the folder's manifest."""
+        with FrameReader(rspec.source) as reader:
+            total = reader.frame_count
+        plan = plan_chunks(total, rspec.chunk_frames)
+        work_dir.mkdir(parents=True, exist_ok=True)
+        manifest = load_manifest(work_dir)
+        done = reusable_chunks(work_dir, manifest, plan) if manifest is not None else set()
+        todo = deque(i for i in range(len(plan)) if i not in done)
+        if not todo:
+            return
+        resources = self.ray.cluster_resources()
+        gpus = int(resources.get("GPU", 0))
+        count = max(1, min(self.options.workers or gpus or 1, len(todo)))
+        actor_class = self.ray.remote(self.worker).options(
+            num_gpus=1 if gpus else 0, max_restarts=self.options.retries,
+            max_task_retries=self.options.retries,
+        )  # fmt: skip
+        actors = [actor_class.remote(os.environ.get(HOME_ENV)) for _ in range(count)]
+        log.info("cluster: %d chunks of %s on %d workers", len(todo), rspec.output, count)
+        try:
+            self._dispatch(actors, todo, plan, work_dir, rspec, manifest)
+        finally:
+            for actor in actors:
+                self.ray.kill(actor)
+
+    def _dispatch(
+        self, actors: list[Any], todo: deque[int], plan: list[tuple[int, int]], work_dir: Path,
+        rspec: RenderSpec, manifest: RenderManifest | None,
+    ) -> None:  # fmt: skip
+        free, pending = list(actors), dict[Any, Any]()
+        frames_done = sum(b - a for i, (a, b) in enumerate(plan) if i not in todo)
+        while todo or pending:
+            while todo and free:
+                actor, index = free.pop(), todo.popleft()
+                pending[actor.render_chunk.remote(self.spec_json, str(self.folder), index)] = actor
+            ready, _ = self.ray.wait(list(pending), num_returns=1, timeout=0.25)
+            if self.cancel is not None and self.cancel.is_set():
+                raise RenderCancelled("The render was cancelled; finished chunks are kept for a resume.")
+            for ref in ready:
+                free.append(pending.pop(ref))
+                result = self._result(ref)
+                manifest = _adopt(work_dir, manifest, rspec, plan, result)
+                record = result["record"]
+                frames_done += record["stop"] - record["start"]
+                if self.progress is not None:
+                    self.progress("render", frames_done, plan[-1][1])
+                if self.on_chunk is not None:
+                    self.on_chunk(result)
+
+    def _result(self, ref: Any) -> dict[str, Any]:
+        ray = self.ray
+        try:
+            result: dict[str, Any] = ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:
+            cause = exc.cause
+            if isinstance(cause, LayerError):
+                raise cause from None  # the job's own error (a missing model, a damaged frame…)
+            raise ClusterError(f"A cluster worker failed: {cause!r}") from exc
+        except ray.exceptions.RayActorError as exc:
+            raise ClusterError(
+                f"A cluster worker died {self.options.retries + 1} times on the same chunk."
+            ) from exc
+        return result
+
+
+def _adopt(
+    work_dir: Path, manifest: RenderManifest | None, rspec: RenderSpec, plan: list[tuple[int, int]],
+    result: dict[str, Any],
+) -> RenderManifest:  # fmt: skip
+    """Move a worker's finished chunk into the job's work folder and list it in the manifest there."""
+    record = ChunkRecord(**result["record"])
+    fingerprint = rspec.fingerprint(result["encoder"])
+    if manifest is None or manifest.fingerprint != fingerprint:
+        manifest = RenderManifest(fingerprint, plan[-1][1], rspec.chunk_frames, result["encoder"])
+    shutil.move(str(Path(result["work_dir"]) / record.file), str(work_dir / record.file))
+    manifest.chunks[record.index] = record
+    save_manifest(work_dir, manifest)
+    shutil.rmtree(result["work_dir"], ignore_errors=True)
+    return manifest
