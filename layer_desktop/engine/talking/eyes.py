@@ -14,8 +14,8 @@ from layer_desktop.engine.swap.warp import Rect, triangulate, warp_mesh
 
 F64 = NDArray[np.float64]
 LID_MEET = 0.9  # of the gap: the upper lid comes this far down, the lower lid the rest of the way up
-SKIN_ABOVE = 0.45  # eye widths: lid-skin points this far above the upper lid follow it part of the way
-SKIN_FOLLOW = 0.35
+SKIN_ABOVE = 0.3  # eye widths: lid-skin points this far above the upper lid follow it part of the way
+SKIN_FOLLOW = 0.15
 
 
 def _lids(ring: tuple[int, ...]) -> tuple[list[int], list[int], tuple[int, int]]:

@@ -42,7 +42,7 @@ def blinks(duration_s: float, rng: np.random.Generator) -> list[Blink]:
 
 
 def blink_curve(events: list[Blink], fps: float, frames: int) -> F64:
-    """Per frame, how closed the eyes are (0 open .. 1 shut): a fast close, a brief hold, a slower open,
+    """Per frame, how closed the eyes are (0 open .. 1 shut): a fast close, a hold, a fast open,
     sampled at each frame's middle and never below full closure on the frame nearest a blink's middle."""
     out = np.zeros(frames)
     for b in events:
@@ -50,9 +50,7 @@ def blink_curve(events: list[Blink], fps: float, frames: int) -> F64:
         for n in range(max(0, first), min(frames, last + 1)):
             u = ((n + 0.5) / fps - b.start_s) / b.length_s
             if 0.0 <= u <= 1.0:
-                shape = (
-                    min(1.0, u / 0.35) if u < 0.35 else max(0.0, 1.0 - (u - 0.5) / 0.5) if u > 0.5 else 1.0
-                )
+                shape = u / 0.3 if u < 0.3 else (1.0 - u) / 0.3 if u > 0.7 else 1.0
                 out[n] = max(out[n], shape)
         mid = min(frames - 1, int((b.start_s + b.length_s / 2) * fps))
         if mid >= 0:
