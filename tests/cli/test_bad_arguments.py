@@ -175,6 +175,17 @@ BAD: list[tuple[str, list[str]]] = [
     ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--voice", "zz-nonexistent"]),
     ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--speech", "robot"]),
     ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--engine", "http://127.0.0.1:9"]),
+    ("talk batch", []),
+    ("talk batch", [MISSING, "-o", "{tmp}"]),
+    ("talk batch", [FACE, "-o", "{tmp}"]),  # neither .csv nor .json
+    ("talk batch", [TEXT, "-o", "{tmp}"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--key-template", "{nope}/x.mp4"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--script-template", "Buy {price} now"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--size", "big"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--motion", "9"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--preset", "bogus"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--publish", "nowhere"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--engine", "http://127.0.0.1:9"]),
 ]
 
 
