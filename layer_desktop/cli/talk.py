@@ -13,6 +13,7 @@ import typer
 from layer_desktop.cli.common import out, progress_bar
 from layer_desktop.cli.engine import EngineOption
 from layer_desktop.engine.media.domain import CRF_MAX, CRF_MIN, Preset
+from layer_desktop.engine.media.preflight import check_place
 from layer_desktop.engine.pipeline.spec import Disclosure, Output
 from layer_desktop.engine.talking.render import Progress, TalkReport, render_talk
 from layer_desktop.engine.talking.spec import SpeechName, TalkSpec
@@ -35,12 +36,27 @@ def bar_progress(bar: Any, task: int) -> Progress:
 
 
 def local_only(engine: str | None) -> None:
-    """Raise ``InputError`` for an engine other than this process (talking heads run locally for now)."""
+    """Raise ``InputError`` for an engine other than this process (the catalogue batch runs here)."""
     if engine:
         raise InputError(
-            f"Talking heads cannot run on the engine at {engine} yet: the engine service has no talk job.",
-            hint="Leave out --engine (or use --engine local) to render on this machine.",
+            f"The catalogue batch runs on this machine, not on the engine at {engine}.",
+            hint="Leave out --engine; single videos run anywhere (`layer talk --engine …`).",
         )
+
+
+def run_remote(url: str, spec: TalkSpec) -> TalkReport:
+    """Submit ``spec`` to the engine at ``url``, follow it, download the video to ``spec.output``."""
+    from layer_desktop.cli.engine import connect, follow
+    from layer_desktop.engine.talking.remote import report_of, submit_talk
+
+    output = Path(spec.output)
+    check_place(output, tuple(Path(p) for p in (spec.photo, spec.audio, spec.script_file) if p))
+    with connect(url) as client:
+        job = submit_talk(client, spec)
+        out.print(f"job {job.job_id} submitted to {url}")
+        info = follow(client, job, "Queued")
+        client.download(job.job_id, output)
+    return report_of(info, output)
 
 
 def _one(flags: dict[str, object], what: str) -> None:
@@ -110,9 +126,11 @@ def talk(
             "output_settings": Output(crf=crf, preset=preset).model_dump(),
         }
     )  # fmt: skip
-    local_only(engine)
-    with progress_bar("Starting", None) as (bar, task):
-        report = render_talk(spec, progress=bar_progress(bar, task))
+    if engine:
+        report = run_remote(engine, spec)
+    else:
+        with progress_bar("Starting", None) as (bar, task):
+            report = render_talk(spec, progress=bar_progress(bar, task))
     if as_json:
         out.print_json(json.dumps(asdict(report)))
         return
