@@ -1,0 +1,108 @@
+"""The talking-head mode of the studio: File › New talking head opens ``TalkDialog``; Preview animates
+the first seconds on the task manager (shown in the dialog), Render goes through the queue to the
+engine, and the finished video opens in the viewer and plays (publish it from the Queue panel)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import ValidationError
+
+from layer_desktop.engine.talking.render import prepare_talk
+from layer_desktop.engine.talking.spec import TalkSpec
+from layer_desktop.errors import InputError
+from layer_desktop.paths import app_paths
+from layer_desktop.ui.widgets.talk_dialog import TalkDialog
+
+if TYPE_CHECKING:
+    from layer_desktop.engine.media.probe import MediaInfo
+    from layer_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+PREVIEW_S = 2.0
+
+
+def preview_frames(spec: TalkSpec, seconds: float = PREVIEW_S) -> list[np.ndarray]:
+    """The first ``seconds`` of ``spec``'s video as RGB frames (speech, face and frames; no encode)."""
+    with tempfile.TemporaryDirectory(prefix="layer-talk-preview-") as folder:
+        animator = prepare_talk(spec, Path(folder))
+        return [animator.frame(i) for i in range(min(animator.frames, round(seconds * spec.fps)))]
+
+
+class TalkActions:
+    """Mixed into ``MainWindow``."""
+
+    talk_dialog: TalkDialog | None = None
+    _talk_targets: set[str]
+    _play_when_open: Path | None = None
+
+    def new_talking_head(self: MainWindow) -> None:
+        """File › New talking head…: the dialog (one at a time)."""
+        if not hasattr(self, "_talk_targets"):
+            self._talk_targets = set()
+            self.document.opened.connect(self._talk_opened)
+            if self.queue is not None:
+                self.queue.downloaded.connect(self._talk_downloaded)
+        if self.talk_dialog is None:
+            names = [p.name for p in self.library.personas]
+            output = app_paths().data_dir / "talking-heads" / "talking-head.mp4"
+            self.talk_dialog = TalkDialog(names, output, self)
+            self.talk_dialog.preview_requested.connect(self.preview_talking_head)
+            self.talk_dialog.render_requested.connect(self.render_talking_head)
+        self.talk_dialog.show()
+        self.talk_dialog.raise_()
+
+    def _talk_spec(self: MainWindow) -> TalkSpec | None:
+        assert self.talk_dialog is not None
+        try:
+            return self.talk_dialog.spec()
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            self._on_error(InputError(f"The talking head cannot be made: {err['msg']}.",
+                                      hint="Choose a photo or persona and type a script."))  # fmt: skip
+            return None
+
+    def preview_talking_head(self: MainWindow) -> None:
+        spec = self._talk_spec()
+        if spec is None or self.talk_dialog is None:
+            return
+        dialog = self.talk_dialog
+        dialog.status.setText("Previewing…")
+
+        def shown(frames: list[np.ndarray]) -> None:
+            dialog.status.setText(f"Preview: the first {len(frames) / spec.fps:.1f} s")
+            dialog.show_preview(frames)
+
+        self.tasks.run(lambda: preview_frames(spec), shown, self._on_error)
+
+    def render_talking_head(self: MainWindow) -> None:
+        spec = self._talk_spec()
+        if spec is None or self.talk_dialog is None:
+            return
+        if self.queue is None:
+            self._on_error(
+                InputError("Rendering needs the engine, which is off.", hint="Restart the studio.")
+            )
+            return
+        target = Path(spec.output)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._talk_targets.add(str(target))
+        self.queue.submit_talk(spec)
+        self.talk_dialog.status.setText(f"Queued → {target.name}")
+        self.statusBar().showMessage(f"Queued the talking head → {target}")
+
+    def _talk_downloaded(self: MainWindow, job_id: str, path: str) -> None:
+        if path in self._talk_targets:
+            self._talk_targets.discard(path)
+            self._play_when_open = Path(path)
+            self.open_path(Path(path))
+
+    def _talk_opened(self: MainWindow, info: MediaInfo) -> None:
+        if self._play_when_open is not None and self.document.path == self._play_when_open:
+            self._play_when_open = None
+            self.player.play(1.0)
