@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import ValidationError
+from PySide6.QtCore import QTimer
 
 from layer_desktop.engine.talking.render import prepare_talk
 from layer_desktop.engine.talking.spec import TalkSpec
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREVIEW_S = 2.0
+AUDIO_WAIT_TRIES = 30  # x 100 ms
 
 
 def preview_frames(spec: TalkSpec, seconds: float = PREVIEW_S) -> list[np.ndarray]:
@@ -105,4 +107,11 @@ class TalkActions:
     def _talk_opened(self: MainWindow, info: MediaInfo) -> None:
         if self._play_when_open is not None and self.document.path == self._play_when_open:
             self._play_when_open = None
+            self._play_with_sound(AUDIO_WAIT_TRIES)
+
+    def _play_with_sound(self: MainWindow, tries: int) -> None:
+        """Play once the player holds the video's sound (it loads in the background), or without it."""
+        if len(self.player.audio.pcm) or tries <= 0:
             self.player.play(1.0)
+            return
+        QTimer.singleShot(100, lambda: self._play_with_sound(tries - 1))
