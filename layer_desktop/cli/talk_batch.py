@@ -41,17 +41,9 @@ EXIT_CODES = (
 
 
 def _publisher(name: str) -> Publisher:
-    from layer_desktop.remote.storage import PublishDb, PublishOptions, get_destination, publish
+    from layer_desktop.remote.storage.key_publisher import key_publisher
 
-    destination = get_destination(name)  # an unknown destination stops the batch before any work
-    db = PublishDb()
-
-    def send(video: Path, key: str) -> str:
-        # the key is already rendered (safe segments only), so as a template it is itself
-        record = publish(video, destination, options=PublishOptions(key_template=key), db=db)
-        return record.url
-
-    return send
+    return key_publisher(name)  # an unknown destination stops the batch before any work
 
 
 def _template(value: str | None) -> str:

@@ -13,10 +13,14 @@ import numpy as np
 from pydantic import ValidationError
 from PySide6.QtCore import QTimer
 
+from layer_desktop.engine.talking.batch import BatchOptions, BatchResult, run_batch, write_report
+from layer_desktop.engine.talking.catalogue import read_catalogue
 from layer_desktop.engine.talking.render import prepare_talk
 from layer_desktop.engine.talking.spec import TalkSpec
-from layer_desktop.errors import InputError
+from layer_desktop.errors import InputError, LayerError
 from layer_desktop.paths import app_paths
+from layer_desktop.remote.storage.key_publisher import key_publisher
+from layer_desktop.ui.widgets.talk_batch_dialog import TalkBatchDialog
 from layer_desktop.ui.widgets.talk_dialog import TalkDialog
 
 if TYPE_CHECKING:
@@ -40,6 +44,7 @@ class TalkActions:
     """Mixed into ``MainWindow``."""
 
     talk_dialog: TalkDialog | None = None
+    talk_batch_dialog: TalkBatchDialog | None = None
     _talk_targets: set[str]
     _play_when_open: Path | None = None
 
@@ -97,6 +102,40 @@ class TalkActions:
         self.queue.submit_talk(spec)
         self.talk_dialog.status.setText(f"Queued → {target.name}")
         self.statusBar().showMessage(f"Queued the talking head → {target}")
+
+    def talking_head_batch(self: MainWindow) -> None:
+        """File › Talking heads for a catalogue…: the batch dialog (one at a time)."""
+        if self.talk_batch_dialog is None:
+            from layer_desktop.remote.storage import list_destinations
+
+            names = [d.name for d in list_destinations()]
+            folder = str(app_paths().data_dir / "talking-heads" / "catalogue")
+            self.talk_batch_dialog = TalkBatchDialog(names, folder, self)
+            self.talk_batch_dialog.start_requested.connect(self.run_talking_head_batch)
+        self.talk_batch_dialog.show()
+        self.talk_batch_dialog.raise_()
+
+    def run_talking_head_batch(self: MainWindow) -> None:
+        dialog = self.talk_batch_dialog
+        assert dialog is not None
+        try:
+            products = read_catalogue(Path(dialog.catalogue.text().strip()))
+            publisher = key_publisher(dialog.publish_to) if dialog.publish_to else None
+        except LayerError as exc:
+            self._on_error(exc)
+            return
+        out_dir = Path(dialog.out_dir.text().strip())
+        options = BatchOptions(out_dir=out_dir, org=dialog.org.text().strip() or "default",
+                               destination=dialog.publish_to)  # fmt: skip
+
+        def work() -> BatchResult:
+            result = run_batch(products, options, publisher=publisher, on_row=dialog.row_done.emit)
+            write_report(result, out_dir / "report.csv")
+            write_report(result, out_dir / "report.json")
+            return result
+
+        dialog.started(len(products))
+        self.tasks.run(work, dialog.finished, self._on_error)
 
     def _talk_downloaded(self: MainWindow, job_id: str, path: str) -> None:
         if path in self._talk_targets:
