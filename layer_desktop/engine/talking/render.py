@@ -31,6 +31,7 @@ from layer_desktop.engine.talking.photo import load_portrait
 from layer_desktop.engine.talking.provenance import sign_talk_output
 from layer_desktop.engine.talking.spec import TalkSpec
 from layer_desktop.engine.talking.speech import prepare_speech
+from layer_desktop.engine.voice.backends import SpeechBackend
 from layer_desktop.engine.voice.eleven_client import SecretSource
 from layer_desktop.paths import app_paths
 
@@ -74,6 +75,7 @@ def prepare_talk(
     store: PersonaStore | None = None,
     secrets: SecretSource | None = None,
     progress: Progress | None = None,
+    speaker: SpeechBackend | None = None,
 ) -> Animator:
     """Speech and portrait of ``spec``, ready to make frames (the preview's entry point too)."""
     store = store or PersonaStore()
@@ -82,7 +84,9 @@ def prepare_talk(
     portrait = load_portrait(spec, store)  # before the speech: a photo without a face fails fast
     if progress:
         progress("speech", 0, 1)
-    speech = prepare_speech(spec, folder, persona=portrait.persona, store=store, secrets=secrets)
+    speech = prepare_speech(
+        spec, folder, persona=portrait.persona, store=store, secrets=secrets, speaker=speaker
+    )
     payload = watermark_payload(folder.name) if spec.disclosure.watermark else None
     animator = Animator(
         portrait, speech, fps=spec.fps, motion=spec.motion, seed=spec.seed,
@@ -146,6 +150,7 @@ def render_talk(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     work_dir: Path | None = None,
+    speaker: SpeechBackend | None = None,
 ) -> TalkReport:
     """Write ``spec.output``. Raises ``OutputPlaceError``/``OutputInUseError`` before any work,
     ``ImageError``/``NoFaceError`` (suggesting a persona), ``PersonaNotFoundError``, ``InputError`` for
@@ -156,16 +161,17 @@ def render_talk(
     job_id = job_id_for(spec)
     folder = work_dir or app_paths().cache_dir / "talk" / job_id
     with hold_output(out), disk_errors(folder):
-        return _render(spec, out, job_id, folder, store, secrets, progress, cancel)
+        return _render(spec, out, job_id, folder, store, secrets, progress, cancel, speaker)
 
 
 def _render(
     spec: TalkSpec, out: Path, job_id: str, folder: Path, store: PersonaStore | None,
     secrets: SecretSource | None, progress: Progress | None, cancel: threading.Event | None,
+    speaker: SpeechBackend | None,
 ) -> TalkReport:  # fmt: skip
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
-    animator = prepare_talk(spec, folder, store=store, secrets=secrets, progress=progress)
+    animator = prepare_talk(spec, folder, store=store, secrets=secrets, progress=progress, speaker=speaker)
     o = spec.output_settings
     settings = OutputSettings(codec=o.codec, crf=o.crf, preset=o.preset, hardware=o.hardware)
     video = folder / "video.mp4"

@@ -16,7 +16,7 @@ from layer_desktop.engine.media.audio import Pcm, extract_audio
 from layer_desktop.engine.personas import Persona, PersonaStore
 from layer_desktop.engine.talking.spec import MAX_SCRIPT, TalkSpec
 from layer_desktop.engine.voice.audio_file import write_audio
-from layer_desktop.engine.voice.backends import make_speech_backend
+from layer_desktop.engine.voice.backends import SpeechBackend, make_speech_backend
 from layer_desktop.engine.voice.eleven_client import SecretSource
 from layer_desktop.engine.voice.loudness import normalise_loudness
 from layer_desktop.engine.voice.speech import Timing
@@ -71,9 +71,11 @@ def script_text(spec: TalkSpec) -> str | None:
 
 
 def _speak(spec: TalkSpec, text: str, persona: Persona | None, store: PersonaStore,
-           secrets: SecretSource | None) -> tuple[Pcm, tuple[Timing, ...], str, str | None]:  # fmt: skip
+           secrets: SecretSource | None, speaker: SpeechBackend | None,
+           ) -> tuple[Pcm, tuple[Timing, ...], str, str | None]:  # fmt: skip
     if spec.speech == "elevenlabs":
-        speech = make_speech_backend("elevenlabs", secrets).synthesize(text, persona, store)
+        worker = speaker or make_speech_backend("elevenlabs", secrets)
+        speech = worker.synthesize(text, persona, store)
         return speech.pcm, speech.phonemes, "elevenlabs", None
     voiced = persona if persona is not None and persona.voices else None
     if persona is not None and voiced is None:
@@ -102,17 +104,18 @@ def prepare_speech(
     persona: Persona | None,
     store: PersonaStore,
     secrets: SecretSource | None = None,
+    speaker: SpeechBackend | None = None,
 ) -> TalkSpeech:
     """The speech of ``spec``, normalised to its loudness target and written to ``folder/speech.wav``.
     Raises ``InputError``/``MediaError`` for a bad script or recording, ``VoiceError`` subclasses when
-    a speech backend fails."""
+    a speech backend fails. ``speaker`` replaces the ElevenLabs backend (a configured account)."""
     text = script_text(spec)
     phonemes: tuple[Timing, ...] = ()
     if text is None:
         assert spec.audio is not None
         pcm, backend, conversion = _recording(Path(spec.audio)), "recording", None
     else:
-        pcm, phonemes, backend, conversion = _speak(spec, text, persona, store, secrets)
+        pcm, phonemes, backend, conversion = _speak(spec, text, persona, store, secrets, speaker)
     pcm = normalise_loudness(Pcm(pcm.samples, pcm.rate, 0.0, pcm.rate, 1), spec.loudness_lufs)
     folder.mkdir(parents=True, exist_ok=True)
     wav = write_audio(folder / "speech.wav", pcm)

@@ -122,3 +122,31 @@ def test_the_head_moves_smoothly_nods_on_accents_and_the_border_band_never_moves
     r = field.rect
     assert r.x0 >= band and r.y0 >= band and r.x1 <= 320 - band and r.y1 <= 240 - band
     assert field.weight.max() == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_elevenlabs_speech_in_the_personas_cloned_voice_is_aligned_and_disclosed(tmp_path: Path) -> None:
+    from layer_desktop.engine.voice import API_KEY_NAME, ElevenLabsAccount, ElevenLabsSpeech
+    from layer_desktop.secrets import SessionSecrets
+    from tests.engine.voice.fake_elevenlabs import FakeElevenLabs
+
+    fake = FakeElevenLabs()  # the service, faked at the HTTP transport of the real SDK
+    secrets = SessionSecrets()
+    secrets.set(API_KEY_NAME, "sk_test_0123456789abcdef0123456789abcdef")
+    speaker = ElevenLabsSpeech(ElevenLabsAccount(secrets, http_client=fake.client(), sleep=lambda s: None))
+    store = PersonaStore(tmp_path / "p.sqlite3", tmp_path / "media")
+    create_persona(store, "Grace", [FaceInput(GRACE)], ConsentInput("Public domain"), [VOICE])
+    out = tmp_path / "eleven.mp4"
+    said = "Our new mug keeps coffee warm."
+    spec = TalkSpec(persona="Grace", script=said, speech="elevenlabs", size="160", output=str(out))
+    report = render_talk(spec, store=store, work_dir=tmp_path / "w", speaker=speaker)
+    (call,) = fake.calls("tts")
+    assert len(fake.calls("ivc")) == 1  # the persona's voice was cloned from its samples first
+    assert call.json["text"] == said  # type: ignore[index]
+    assert report.speech == "elevenlabs" and report.mouth in ("alignment", "loudness")
+    assert abs(report.frames / 25 - len(said) * 0.06) <= 1 / 25  # the service's audio sets the length
+    manifest = read_manifest(out)
+    edits = [a["parameters"]["layer.edit"] for a in manifest.assertion("c2pa.actions.v2")["actions"][1:]]
+    assert edits == ["talking_head", "voice_clone"]
+    models = {m["id"] for m in manifest.assertion("com.layerdesktop.models")["models"]}
+    assert "tts:elevenlabs" in models and "tts:espeak-ng" not in models
