@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from layer_desktop.engine.media.encode import OutputSettings, add_video_stream, 
 from layer_desktop.engine.media.join import AudioPlan, ChunkSource, VideoTiming, join_chunks
 from layer_desktop.engine.media.pipeline import RenderCancelled
 from layer_desktop.engine.media.preflight import check_place, disk_errors, hold_output
-from layer_desktop.engine.personas import PersonaStore
+from layer_desktop.engine.personas import Persona, PersonaStore
 from layer_desktop.engine.pipeline.disclosure import metadata
 from layer_desktop.engine.provenance.transform import watermark_payload
 from layer_desktop.engine.talking.animate import LABEL, Animator
@@ -33,11 +34,13 @@ from layer_desktop.engine.talking.spec import TalkSpec
 from layer_desktop.engine.talking.speech import prepare_speech
 from layer_desktop.engine.voice.backends import SpeechBackend
 from layer_desktop.engine.voice.eleven_client import SecretSource
+from layer_desktop.errors import ConsentWithdrawnError, PersonaNotFoundError
 from layer_desktop.paths import app_paths
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): "speech", "face", "render", "finish"
+CONSENT_EVERY = 50  # frames: the persona's consent is checked as often as a transform checks it (a chunk)
 GOP_S = 10  # long GOPs: a keyframe re-rolls the coding noise of the still background
 
 
@@ -95,8 +98,29 @@ def prepare_talk(
     return animator
 
 
+def consent_check(store: PersonaStore, persona: Persona | None, folder: Path) -> Callable[[], None]:
+    """A check that raises ``ConsentWithdrawnError`` (and removes the work folder) once the persona was
+    deleted or its consent changed since the job started; nothing to check for a plain photo."""
+
+    def check() -> None:
+        if persona is None:
+            return
+        try:
+            now = store.get(persona.id).consent
+        except PersonaNotFoundError:
+            now = None
+        if now != persona.consent:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ConsentWithdrawnError(
+                f"Persona {persona.name} was deleted or its consent changed while its talking head was "
+                "made: the job stopped and nothing was written."
+            )
+
+    return check
+
+
 def _encode(animator: Animator, path: Path, settings: OutputSettings, progress: Progress | None,
-            cancel: threading.Event | None) -> str:  # fmt: skip
+            cancel: threading.Event | None, consent: Callable[[], None]) -> str:  # fmt: skip
     h, w = animator.portrait.rgb.shape[:2]
     choice = choose_encoder(settings)
     rate = Fraction(animator.fps)
@@ -114,6 +138,8 @@ def _encode(animator: Animator, path: Path, settings: OutputSettings, progress: 
         for i in range(animator.frames):
             if cancel is not None and cancel.is_set():
                 raise RenderCancelled("The talking-head render was cancelled.")
+            if i % CONSENT_EVERY == 0:
+                consent()
             frame = av.VideoFrame.from_ndarray(animator.frame(i), format="rgb24")
             frame.pts, frame.time_base = i, 1 / rate
             for packet in stream.encode(frame):
@@ -171,11 +197,14 @@ def _render(
 ) -> TalkReport:  # fmt: skip
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
+    store = store or PersonaStore()
     animator = prepare_talk(spec, folder, store=store, secrets=secrets, progress=progress, speaker=speaker)
     o = spec.output_settings
     settings = OutputSettings(codec=o.codec, crf=o.crf, preset=o.preset, hardware=o.hardware)
     video = folder / "video.mp4"
-    encoder = _encode(animator, video, settings, progress, cancel)
+    consent = consent_check(store, animator.portrait.persona, folder)
+    encoder = _encode(animator, video, settings, progress, cancel, consent)
+    consent()  # withdrawn between the last frame and the join
     if progress:
         progress("finish", 0, 1)
     rate = Fraction(spec.fps)

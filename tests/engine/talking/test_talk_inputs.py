@@ -20,7 +20,7 @@ from layer_desktop.engine.talking.animate import STILL_BORDER, motion_field
 from layer_desktop.engine.talking.motion import accents, blink_curve, blinks, head_pose
 from layer_desktop.engine.talking.render import render_talk
 from layer_desktop.engine.talking.spec import TalkSpec
-from layer_desktop.errors import InputError, NoFaceError
+from layer_desktop.errors import ConsentWithdrawnError, InputError, NoFaceError
 from tests.conftest import SHARED_MEDIA
 
 GRACE = SHARED_MEDIA / "faces" / "grace_hopper.jpg"
@@ -150,3 +150,23 @@ def test_elevenlabs_speech_in_the_personas_cloned_voice_is_aligned_and_disclosed
     assert edits == ["talking_head", "voice_clone"]
     models = {m["id"] for m in manifest.assertion("com.layerdesktop.models")["models"]}
     assert "tts:elevenlabs" in models and "tts:espeak-ng" not in models
+
+
+@pytest.mark.slow
+def test_a_persona_deleted_while_its_talking_head_renders_stops_the_job_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    store = PersonaStore(tmp_path / "p.sqlite3", tmp_path / "media")
+    create_persona(store, "Grace", [FaceInput(GRACE)], ConsentInput("Public domain"))
+    out = tmp_path / "withdrawn.mp4"
+    spec = TalkSpec(
+        persona="Grace", script="Our mug keeps coffee warm all day long.", size="128", output=str(out)
+    )
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "render" and done == 10:
+            store.delete("Grace")  # consent withdrawn mid-render
+
+    with pytest.raises(ConsentWithdrawnError):
+        render_talk(spec, store=store, work_dir=tmp_path / "w", progress=progress)
+    assert not out.exists() and not (tmp_path / "w").exists()
