@@ -35,15 +35,6 @@ def bar_progress(bar: Any, task: int) -> Progress:
     return update
 
 
-def local_only(engine: str | None) -> None:
-    """Raise ``InputError`` for an engine other than this process (the catalogue batch runs here)."""
-    if engine:
-        raise InputError(
-            f"The catalogue batch runs on this machine, not on the engine at {engine}.",
-            hint="Leave out --engine; single videos run anywhere (`layer talk --engine …`).",
-        )
-
-
 def run_remote(url: str, spec: TalkSpec) -> TalkReport:
     """Submit ``spec`` to the engine at ``url``, follow it, download the video to ``spec.output``."""
     from layer_desktop.cli.engine import connect, follow

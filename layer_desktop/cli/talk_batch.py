@@ -11,6 +11,7 @@ from rich.table import Table
 
 from layer_desktop.cli.common import console, out
 from layer_desktop.cli.engine import EngineOption
+from layer_desktop.engine.client import EngineClient
 from layer_desktop.engine.media.domain import Preset
 from layer_desktop.engine.pipeline.spec import Disclosure, Output
 from layer_desktop.engine.talking.batch import (
@@ -18,6 +19,7 @@ from layer_desktop.engine.talking.batch import (
     BatchResult,
     BatchRow,
     Publisher,
+    Renderer,
     run_batch,
     write_report,
 )
@@ -30,7 +32,7 @@ from layer_desktop.engine.talking.catalogue import (
     check_template,
     read_catalogue,
 )
-from layer_desktop.engine.talking.spec import parse_size
+from layer_desktop.engine.talking.spec import TalkSpec, parse_size
 from layer_desktop.errors import InputError
 
 EXIT_PARTIAL = 3
@@ -44,6 +46,18 @@ def _publisher(name: str) -> Publisher:
     from layer_desktop.remote.storage.key_publisher import key_publisher
 
     return key_publisher(name)  # an unknown destination stops the batch before any work
+
+
+def _on_engine(client: EngineClient) -> Renderer:
+    """Each product's video made by the engine behind ``client`` (a GPU box), downloaded to its place."""
+    from layer_desktop.engine.talking.remote import submit_talk
+
+    def render(spec: TalkSpec) -> None:
+        job = submit_talk(client, spec)
+        client.wait(job.job_id)  # raises JobFailedError with the engine's reason and hint
+        client.download(job.job_id, spec.output)
+
+    return render
 
 
 def _template(value: str | None) -> str:
@@ -104,9 +118,6 @@ def batch(
 ) -> None:
     """Render a talking-head video for every product of CATALOGUE (columns: product id, name,
     description, image or persona, script, voice). Running it again skips finished products."""
-    from layer_desktop.cli.talk import local_only
-
-    local_only(engine)
     if size is not None:
         try:
             parse_size(size)
@@ -121,7 +132,14 @@ def batch(
         out_dir=out_dir, org=org, key_template=key_template, script_template=_template(script_template),
         voice=voice, destination=publish_to, settings=settings,
     )  # fmt: skip
-    result = run_batch(products, options, publisher=publisher, on_row=_show)
+    if engine:
+        from layer_desktop.cli.engine import connect
+
+        with connect(engine) as client:
+            result = run_batch(products, options, publisher=publisher, on_row=_show,
+                               renderer=_on_engine(client))  # fmt: skip
+    else:
+        result = run_batch(products, options, publisher=publisher, on_row=_show)
     reports = [report] if report else [out_dir / "report.csv", out_dir / "report.json"]
     for path in reports:
         write_report(result, path)

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 STATE_NAME = ".layer-talk-batch.json"
 Status = Literal["made", "cached", "finished", "failed"]
 Publisher = Callable[[Path, str], str]  # (video, key) → the link; raises LayerError subclasses
+Renderer = Callable[[TalkSpec], None]  # writes spec.output (this process, or an engine service)
 RowDone = Callable[["BatchRow", int, int], None]  # (row, number, total)
 
 
@@ -122,11 +123,16 @@ def _place(cached: Path, video: Path) -> None:
 
 class _Batch:
     def __init__(
-        self, options: BatchOptions, publisher: Publisher | None, store: PersonaStore | None
-    ) -> None:
+        self, options: BatchOptions, publisher: Publisher | None, store: PersonaStore | None,
+        renderer: Renderer | None,
+    ) -> None:  # fmt: skip
         self.o, self.publisher, self.store = options, publisher, store
+        self.renderer = renderer or self._here
         self.state = _state(options.out_dir)
         self.cache = app_paths().cache_dir / "talk" / "videos"
+
+    def _here(self, spec: TalkSpec) -> None:
+        render_talk(spec, store=self.store)
 
     def run(self, product: Product) -> BatchRow:
         started = time.perf_counter()
@@ -156,7 +162,7 @@ class _Batch:
             status = "cached"
         else:
             video.parent.mkdir(parents=True, exist_ok=True)
-            render_talk(_spec(product, script, voice, video, self.o.settings), store=self.store)
+            self.renderer(_spec(product, script, voice, video, self.o.settings))
             self.cache.mkdir(parents=True, exist_ok=True)
             _place(video, self.cache / f"{content}.mp4")
             status = "made"
@@ -191,10 +197,12 @@ def run_batch(
     publisher: Publisher | None = None,
     store: PersonaStore | None = None,
     on_row: RowDone | None = None,
+    renderer: Renderer | None = None,
 ) -> BatchResult:
-    """Render (and publish) every product; failures are rows of the result, never exceptions."""
+    """Render (and publish) every product; failures are rows of the result, never exceptions.
+    ``renderer`` makes one video (default: ``render_talk`` in this process)."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    batch = _Batch(options, publisher, store)
+    batch = _Batch(options, publisher, store, renderer)
     rows = []
     for number, product in enumerate(products, start=1):
         row = batch.run(product)

@@ -4,6 +4,7 @@ engine's allowed folders), sends a script file as text, follows the job and down
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import av
@@ -46,3 +47,35 @@ def test_layer_talk_on_an_engine_process_uploads_the_photo_and_downloads_the_vid
         bad = TalkSpec(photo=str(PHOTO), script="Hi.", output="x.mp4")  # a path, not a media id
         with pytest.raises(EngineRequestError, match="media:<sha256>"):
             client.submit_talk(bad)
+
+
+def test_a_catalogue_batch_on_an_engine_process_makes_each_video_there(
+    engine_process: EngineProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = engine_process.start()
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    catalogue = tmp_path / "products.json"
+    products = [
+        {"id": "M1", "name": "Blue mug", "description": "Keeps coffee warm.", "image": str(PHOTO)},
+        {"id": "M2", "name": "Red mug", "script": "A red mug.", "image": str(PHOTO)},
+    ]
+    catalogue.write_text(json.dumps(products))
+    out = tmp_path / "videos"
+    argv = [
+        "talk",
+        "batch",
+        str(catalogue),
+        "-o",
+        str(out),
+        "--size",
+        "128",
+        "--engine",
+        engine.endpoint().url,
+    ]
+    assert main(argv) == 0
+    made = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.mp4"))
+    assert [m.split("/")[-1][:3] for m in made] == ["M1-", "M2-"]
+    assert all(m.startswith("default/videos/ai-generated/") for m in made)
+    with EngineClient(engine.endpoint()) as client:
+        jobs = client.jobs()
+    assert [j.kind for j in jobs] == ["talk", "talk"] and all(j.state == "done" for j in jobs)
