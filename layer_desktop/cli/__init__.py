@@ -22,6 +22,7 @@ from layer_desktop.cli import (
     persona,
     provenance,
     publish,
+    talk,
     transform,
     voice,
 )
@@ -47,6 +48,7 @@ lipsync.register(app)
 provenance.register(app)
 doctor.register(app)
 hosts.register(app)
+talk.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,7 @@ from layer_desktop.engine.server.schemas import (
     UploadStatus,
     media_ref,
 )
+from layer_desktop.engine.talking.spec import TalkSpec
 from layer_desktop.errors import (
     EngineAuthError,
     EngineRequestError,
@@ -237,6 +238,11 @@ class EngineClient:
             s.model_copy(update={"persona": ids[s.persona]}) if s.persona else s for s in spec.segments
         )
         return self.submit(spec.model_copy(update=update))
+
+    def submit_talk(self, spec: TalkSpec) -> JobInfo:
+        """Submit a talking head whose photo/audio already are ``media:<sha256>`` (``talking.remote``)."""
+        body = {"spec": spec.model_dump(mode="json")}
+        return JobInfo.model_validate(self._json("POST", "/v1/talk-jobs", json=body, idempotent=False))
 
     def jobs(self) -> list[JobInfo]:
         return [JobInfo.model_validate(j) for j in self._json("GET", "/v1/jobs")]

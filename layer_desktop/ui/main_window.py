@@ -37,6 +37,7 @@ from layer_desktop.ui.review_flow import ReviewActions
 from layer_desktop.ui.scrub import ScrubProxies
 from layer_desktop.ui.session_memory import remember_session
 from layer_desktop.ui.studio import StudioActions
+from layer_desktop.ui.talk_actions import TalkActions
 from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.theme import apply_theme
 from layer_desktop.ui.transport import TransportBar
@@ -56,7 +57,14 @@ def window_settings() -> QSettings:
 
 
 class MainWindow(
-    StudioActions, ProjectActions, ReviewActions, EditActions, PublishActions, FaceTargetActions, QMainWindow
+    StudioActions,
+    ProjectActions,
+    ReviewActions,
+    EditActions,
+    PublishActions,
+    FaceTargetActions,
+    TalkActions,
+    QMainWindow,
 ):
     """``engine=True`` starts a local engine child process (previews and renders go through it);
     without it the window views media and edits projects only (faster, for tests of viewing alone)."""

@@ -27,6 +27,8 @@ ACTIONS: tuple[tuple[str, str | None, Any, str], ...] = (
     ("&File", "&Save project", Std.Save, "save_project"),
     ("&File", "Save project &as…", "Ctrl+Shift+S", "save_project_as"),
     ("&File", "Open &demo", "Ctrl+D", "open_demo"),
+    ("&File", "New &talking head…", "Ctrl+T", "new_talking_head"),
+    ("&File", "Talking heads for a &catalogue…", "Ctrl+Shift+T", "talking_head_batch"),
     ("&File", None, "", ""),
     ("&File", "&Import persona…", "Ctrl+I", "import_persona"),
     ("&File", None, "", ""),

@@ -115,7 +115,9 @@ class Player(QObject):
 
     def _tick(self) -> None:
         target, last = self.target_frame(), self.document.frame_count - 1
-        if target >= last or target <= 0:
+        # only the end it plays towards stops it: playing forward from frame 0, the first tick (8 ms
+        # later) still asks for frame 0 and used to stop playback there
+        if (target >= last and self.speed > 0) or (target <= 0 and self.speed < 0):
             self.document.request_frame(max(0, min(target, last)))
             self.pause()
         elif target != self.document.requested:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from layer_desktop.engine.pipeline import TransformSpec
 from layer_desktop.engine.server.schemas import TERMINAL, JobEvent, JobInfo
+from layer_desktop.engine.talking.spec import TalkSpec
 from layer_desktop.errors import JobFailedError
 from layer_desktop.paths import app_paths
 from layer_desktop.settings import write_atomic
@@ -94,6 +95,18 @@ class RenderQueue(QObject):
         self.link.tasks.run(
             lambda: self.link.client().submit_transform(spec),
             lambda info: self._add(info, target, spec),
+            self.failed.emit,
+            heavy=False,
+        )
+
+    def submit_talk(self, spec: TalkSpec) -> None:
+        """Send a talking head to the engine (photo uploaded, persona synced) and follow it."""
+        from layer_desktop.engine.talking.remote import submit_talk
+
+        target = Path(spec.output)
+        self.link.tasks.run(
+            lambda: submit_talk(self.link.client(), spec),
+            lambda info: self._add(info, target, None),
             self.failed.emit,
             heavy=False,
         )

@@ -22,6 +22,7 @@ TRANSFORM = ["transform", "--persona", "Nobody", "--video", CLIP, "-o"]
 RENDER = ["render", CLIP, "--passthrough", "-o"]
 WAV = str(SHARED_MEDIA / "audio" / "arctic_a0007_awb.wav")
 LIPSYNC = ["--video", CLIP, "--audio"]
+TALK = ["--photo", FACE, "--script", "Hello there."]
 
 # (command path, arguments after it); "{tmp}" becomes a fresh writable folder
 BAD: list[tuple[str, list[str]]] = [
@@ -148,6 +149,44 @@ BAD: list[tuple[str, list[str]]] = [
     ("provenance verify", [CLIP, "--trust", MISSING]),
     ("transform", [*TRANSFORM[1:], "{tmp}/o.mp4", "--lipsync", "bogus"]),
     ("transform", [*TRANSFORM[1:], "{tmp}/o.mp4", "--script", "hello"]),  # a script needs lip-sync
+    ("talk", []),  # nothing at all
+    ("talk", ["--script", "hi", "-o", "{tmp}/o.mp4"]),  # who speaks?
+    ("talk", ["--photo", FACE, "-o", "{tmp}/o.mp4"]),  # what is said?
+    ("talk", [*TALK, "--persona", "Nobody", "-o", "{tmp}/o.mp4"]),  # photo and persona
+    ("talk", [*TALK, "--audio", WAV, "-o", "{tmp}/o.mp4"]),  # script and audio
+    ("talk", TALK),  # no -o
+    ("talk", [*TALK, "-o", "{tmp}"]),  # a folder
+    ("talk", [*TALK, "-o", NOWHERE]),
+    ("talk", [*TALK, "-o", FACE]),  # the output is the input photo
+    ("talk", ["--photo", MISSING, "--script", "hi", "-o", "{tmp}/o.mp4"]),
+    ("talk", ["--photo", TEXT, "--script", "hi", "-o", "{tmp}/o.mp4"]),
+    ("talk", ["--persona", "Nobody", "--script", "hi", "-o", "{tmp}/o.mp4"]),
+    ("talk", ["--photo", FACE, "--script", "   ", "-o", "{tmp}/o.mp4"]),
+    ("talk", ["--photo", FACE, "--script-file", MISSING, "-o", "{tmp}/o.mp4"]),
+    ("talk", ["--photo", FACE, "--audio", TEXT, "-o", "{tmp}/o.mp4"]),
+    ("talk", ["--photo", FACE, "--audio", MISSING, "-o", "{tmp}/o.mp4"]),
+    ("talk", [*TALK, "--transcript", "hello", "-o", "{tmp}/o.mp4"]),  # a transcript needs --audio
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--size", "5000"]),
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--size", "big"]),
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--motion", "9"]),
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--seed", "-1"]),
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--crf", "99"]),
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--preset", "bogus"]),
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--voice", "en; rm -rf /"]),
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--voice", "zz-nonexistent"]),
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--speech", "robot"]),
+    ("talk", [*TALK, "-o", "{tmp}/o.mp4", "--engine", "http://127.0.0.1:9"]),
+    ("talk batch", []),
+    ("talk batch", [MISSING, "-o", "{tmp}"]),
+    ("talk batch", [FACE, "-o", "{tmp}"]),  # neither .csv nor .json
+    ("talk batch", [TEXT, "-o", "{tmp}"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--key-template", "{nope}/x.mp4"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--script-template", "Buy {price} now"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--size", "big"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--motion", "9"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--preset", "bogus"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--publish", "nowhere"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--engine", "http://127.0.0.1:9"]),
 ]
 
 

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from layer_desktop.engine.server.api_system import service_of
 from layer_desktop.engine.server.jobstore import JobStore
-from layer_desktop.engine.server.schemas import TERMINAL, JobInfo, JobRequest, RerenderRequest
+from layer_desktop.engine.server.schemas import TERMINAL, JobInfo, JobRequest, RerenderRequest, TalkRequest
 
 router = APIRouter()
 
@@ -24,6 +24,12 @@ KEEPALIVE_S = 10.0
 @router.post("/jobs", response_model=JobInfo, status_code=202)
 def submit(request: Request, body: JobRequest) -> JobInfo:
     return service_of(request).runner.submit(body)
+
+
+@router.post("/talk-jobs", response_model=JobInfo, status_code=202)
+def submit_talk(request: Request, body: TalkRequest) -> JobInfo:
+    """A talking head (photo or persona + script or recording) → a video; followed like any job."""
+    return service_of(request).runner.submit_talk(body)
 
 
 @router.get("/jobs", response_model=list[JobInfo])

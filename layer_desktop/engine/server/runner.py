@@ -29,9 +29,12 @@ from layer_desktop.engine.server.schemas import (
     JobInfo,
     JobRequest,
     RerenderRequest,
+    TalkRequest,
     parse_media_ref,
 )
 from layer_desktop.engine.server.scrub import public_report, scrub
+from layer_desktop.engine.server.talk_jobs import resolve_talk, run_talk_job
+from layer_desktop.engine.talking.render import TalkReport
 from layer_desktop.errors import EngineRequestError, LayerError
 
 log = logging.getLogger(__name__)
@@ -94,8 +97,27 @@ class JobRunner:
         log.info("job %s queued", job_id)
         return info
 
+    def submit_talk(self, req: TalkRequest) -> JobInfo:
+        """Queue a talking head. Raises ``EngineRequestError`` for media the engine does not have and
+        ``PersonaNotFoundError`` for an unknown persona, before anything is queued."""
+        resolve_talk(req.spec, self.media)
+        if req.spec.persona is not None:
+            self.personas.get(req.spec.persona)
+        job_id = uuid.uuid4().hex[:12]
+        name = Path(req.spec.output).name or OUTPUT_NAME
+        info = self.store.create_job(job_id, "talk", {"talk": req.spec.model_dump(mode="json")}, name)
+        self._enqueue(job_id)
+        log.info("talk job %s queued", job_id)
+        return info
+
     def rerender(self, job_id: str, req: RerenderRequest) -> JobInfo:
         info = self.job(job_id)
+        if info.kind == "talk":
+            raise EngineRequestError(
+                f"Job {job_id} is a talking head: it has no frame ranges to re-render.",
+                status=409,
+                hint="Submit the talking head again with other settings.",
+            )
         if (
             info.state not in ("done", "failed", "cancelled")
             or not (self._folder(job_id) / OUTPUT_NAME).exists()
@@ -213,11 +235,17 @@ class JobRunner:
             with self._lock:
                 self._cancels.pop(job_id, None)
 
-    def _execute(self, job_id: str, request: dict[str, Any], cancel: threading.Event) -> TransformReport:
-        spec = self._resolve(TransformSpec.model_validate(request["spec"]))
+    def _execute(
+        self, job_id: str, request: dict[str, Any], cancel: threading.Event
+    ) -> TransformReport | TalkReport:
         folder = self._folder(job_id)
-        spec = spec.model_copy(update={"output": str(folder / OUTPUT_NAME)})
         progress = _Progress(self.store, job_id)
+        if "talk" in request:
+            folder.mkdir(parents=True, exist_ok=True)
+            output = folder / OUTPUT_NAME
+            return run_talk_job(request, self.media, self.personas, folder, output, progress, cancel)
+        spec = self._resolve(TransformSpec.model_validate(request["spec"]))
+        spec = spec.model_copy(update={"output": str(folder / OUTPUT_NAME)})
 
         def records(rows: list[FrameRecord]) -> None:
             self.store.event(job_id, "records", {"records": [r.to_dict() for r in rows]})

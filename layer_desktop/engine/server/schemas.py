@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from layer_desktop.engine.media.domain import refuse_unencodable
 from layer_desktop.engine.pipeline.spec import TransformSpec
 from layer_desktop.engine.swap.options import SwapOptions
+from layer_desktop.engine.talking.spec import TalkSpec
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MEDIA_PREFIX = "media:"
@@ -117,6 +118,13 @@ class JobRequest(Strict):
     spec: TransformSpec
 
 
+class TalkRequest(Strict):
+    """A talking-head job: ``spec.photo``/``spec.audio`` are ``media:<sha256>``, ``spec.persona`` an id on
+    the engine, the script is text; ``spec.output`` only names the download."""
+
+    spec: TalkSpec
+
+
 class RerenderRequest(Strict):
     first: int = Field(ge=0)
     last: int = Field(ge=0)
@@ -126,7 +134,7 @@ class RerenderRequest(Strict):
 class JobInfo(Strict):
     job_id: str
     state: JobState
-    kind: Literal["transform", "rerender"]
+    kind: Literal["transform", "rerender", "talk"]
     created: float
     updated: float
     stage: str | None = None

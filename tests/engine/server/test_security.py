@@ -408,6 +408,11 @@ MALFORMED: list[tuple[str, str, bytes, dict[str, str]]] = [
     ("POST", "/v1/jobs", json.dumps({"spec": {"source": "media:x", "output": "o", "persona": "x", "face": "nose"}}).encode(), JSON),  # noqa: E501
     ("POST", "/v1/jobs", json.dumps({"spec": {}, "extra": 1}).encode(), JSON),
     ("POST", "/v1/jobs", b'{"spec": {"source": "media:x", "output": "o", "persona": "x", "output_settings": {"crf": ' + HUGE.encode() + b"}}}", JSON),  # noqa: E501
+    ("POST", "/v1/talk-jobs", json.dumps({"spec": {"photo": "/etc/passwd", "script": "hi", "output": "o.mp4"}}).encode(), JSON),  # noqa: E501
+    ("POST", "/v1/talk-jobs", json.dumps({"spec": {"photo": "media:" + DUMMY_ID, "script": "hi", "output": "o.mp4"}}).encode(), JSON),  # noqa: E501
+    ("POST", "/v1/talk-jobs", json.dumps({"spec": {"photo": "media:x", "script_file": "/etc/passwd", "output": "o.mp4"}}).encode(), JSON),  # noqa: E501
+    ("POST", "/v1/talk-jobs", json.dumps({"spec": {"photo": "media:x", "persona": "p", "script": "hi", "output": "o"}}).encode(), JSON),  # noqa: E501
+    ("POST", "/v1/talk-jobs", json.dumps({"spec": {}, "extra": 1}).encode(), JSON),
     ("POST", f"/v1/jobs/{DUMMY_ID}/rerender", json.dumps({"first": 5, "last": 2}).encode(), JSON),
     ("POST", f"/v1/jobs/{DUMMY_ID}/rerender", json.dumps({"first": -1, "last": 2}).encode(), JSON),
     ("GET", f"/v1/jobs/{DUMMY_ID}/events?after=-5", b"", {}),
