@@ -8,6 +8,7 @@ signal. It never touches a widget.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import cv2
@@ -42,6 +43,7 @@ class MediaDocument(QObject):
         self.path: Path | None = None
         self.info: MediaInfo | None = None
         self._reader: FrameReader | None = None
+        self._reader_lock = threading.Lock()  # one decode at a time; a reader is closed only outside it
         self._in_flight = False
         self._wanted: int | None = None  # the next frame to decode
         self._requested = 0  # the newest frame asked for (decoding or waiting)
@@ -68,9 +70,12 @@ class MediaDocument(QObject):
     def _open(self, path: Path) -> tuple[Path, MediaInfo]:
         info = probe(path)
         reader = FrameReader(path, threading_mode="SLICE")
-        if self._reader is not None:
-            self._reader.close()
-        self._reader = reader
+        # a frame of the previous file may be decoding on another worker: swap under the lock that job
+        # holds, then close the old decoder (a job that starts later sees it is stale and skips it)
+        with self._reader_lock:
+            old, self._reader = self._reader, reader
+        if old is not None:
+            old.close()
         return path, info
 
     def _on_opened(self, result: tuple[Path, MediaInfo]) -> None:
@@ -112,11 +117,17 @@ class MediaDocument(QObject):
         if index is None or reader is None:
             return
         self._wanted, self._in_flight = None, True
-        if self._wanted_fast:
-            job = lambda: self._proxy_frame(reader, index)  # noqa: E731
-        else:
-            job = lambda: (reader.frame_at(index, rotate=True), False)  # noqa: E731
-        self.tasks.run(job, self._on_frame, self._on_frame_error)
+        fast = self._wanted_fast
+        self.tasks.run(lambda: self._decode(reader, index, fast), self._on_frame, self._on_frame_error)
+
+    def _decode(self, reader: FrameReader, index: int, fast: bool) -> tuple[DecodedFrame, bool] | None:
+        """(frame, from the proxy?), or None when another file was opened since the request."""
+        with self._reader_lock:
+            if reader is not self._reader:
+                return None
+            if fast:
+                return self._proxy_frame(reader, index)
+            return reader.frame_at(index, rotate=True), False
 
     def _proxy_frame(self, reader: FrameReader, index: int) -> tuple[DecodedFrame, bool]:
         """(frame, from the proxy?): the proxy's frame scaled to the source's size, else the exact one."""
@@ -130,7 +141,9 @@ class MediaDocument(QObject):
                 return DecodedFrame(index, -1, index / self._fps, image), True
         return reader.frame_at(index, rotate=True), False
 
-    def _on_frame(self, result: tuple[DecodedFrame, bool]) -> None:
+    def _on_frame(self, result: tuple[DecodedFrame, bool] | None) -> None:
+        if result is None:
+            return  # a request for the previous file: the new file's first frame is on its way
         frame, self.shown_proxy = result
         self._in_flight = False
         self.current = frame.index
@@ -147,9 +160,10 @@ class MediaDocument(QObject):
 
     def close(self) -> None:
         """Release the decoder (called once the task manager has stopped)."""
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        with self._reader_lock:
+            old, self._reader = self._reader, None
+        if old is not None:
+            old.close()
         self._settle.stop()
         if self._proxy is not None:
             self._proxy.close()
