@@ -2,7 +2,8 @@
 bystanders untouched, nothing carried across a cut, and review ranges a person would look at.
 
 Every check compares the swapped render with a render of the same clip with the swap turned off (same
-encoder and settings), so what differs is what the swap changed, not re-encoding.
+encoder and settings, both with the invisible watermark), so what differs is what the swap changed (and
+the two jobs' watermarks), not re-encoding.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ UNTOUCHED = 10.0  # levels: the most an 8×8 block's mean may differ by re-encod
 
 
 def _render(studio: Studio, source: Path, name: str, **kw: object) -> Job:
-    return studio.run(
-        studio.spec(source, studio.home / f"{name}.mp4", disclosure={"visible_mark": False}, **kw)
-    )
+    # the invisible watermark stays on, as by default: each render carries its own (the payload is the
+    # job's), so what differs from the swap-off render includes two different marks, and they must fit
+    # inside UNTOUCHED and the other bounds below
+    disclosure = {"visible_mark": False, "watermark": True}
+    return studio.run(studio.spec(source, studio.home / f"{name}.mp4", disclosure=disclosure, **kw))
 
 
 def _off(studio: Studio, source: Path, name: str) -> Job:
