@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 SIDE = 360  # motion is measured with the short side resampled to this many pixels
-SCALES = (0.98, 1.3)  # accumulated zoom the detector's period search covers
+SCALES = (0.98, 1.12)  # accumulated zoom the detector's period search covers (with a 10 % crop on top)
 MAX_TURN = 0.01  # radians of accumulated rotation (the detector does not search rotation)
 MIN_POINTS = 12
 
