@@ -160,12 +160,18 @@ def embed(rgb: NDArray[np.uint8], payload: int, where: NDArray[np.float64] | Non
     ``where`` (``follow.MarkFollower``). The same offset on R, G and B moves luma only (the BT.601/709
     luma weights sum to 1), so colours stay."""
     h, w = rgb.shape[:2]
-    offset = np.rint(mark_plane(payload, w, h, where) * strength_map(rgb))
-    # saturating uint8 adds (SIMD in OpenCV): the positive and the negative part of the offset
-    up = np.clip(offset, 0, 255).astype(np.uint8)
-    down = np.clip(-offset, 0, 255).astype(np.uint8)
-    out = cv2.subtract(cv2.add(rgb, cv2.merge([up, up, up])), cv2.merge([down, down, down]))
-    rgb[:] = out
+    offset = cv2.multiply(mark_plane(payload, w, h, where), strength_map(rgb))
+    # all in OpenCV's SIMD kernels: the positive and the negative part of the offset, each rounded to
+    # uint8 (as np.rint), spread to three channels and added / subtracted with saturation
+    up = cv2.convertScaleAbs(cv2.threshold(offset, 0, 0, cv2.THRESH_TOZERO)[1])
+    down = cv2.convertScaleAbs(cv2.threshold(offset, 0, 0, cv2.THRESH_TOZERO_INV)[1])
+    if not rgb.flags.c_contiguous:
+        rgb[:] = cv2.subtract(
+            cv2.add(rgb, cv2.cvtColor(up, cv2.COLOR_GRAY2RGB)), cv2.cvtColor(down, cv2.COLOR_GRAY2RGB)
+        )
+        return
+    cv2.add(rgb, cv2.cvtColor(up, cv2.COLOR_GRAY2RGB), dst=rgb)
+    cv2.subtract(rgb, cv2.cvtColor(down, cv2.COLOR_GRAY2RGB), dst=rgb)
 
 
 @dataclass(frozen=True)
