@@ -62,7 +62,7 @@ def _step(before: Gray, after: Gray, f: float) -> Affine | None:
     tracked by pyramidal Lucas-Kanade flow, the consensus of their moves; None when unsure."""
     if before.shape != after.shape:
         return None
-    points = cv2.goodFeaturesToTrack(before, maxCorners=300, qualityLevel=0.01, minDistance=8)
+    points = cv2.goodFeaturesToTrack(before, maxCorners=150, qualityLevel=0.01, minDistance=8)
     if points is None or len(points) < MIN_POINTS:
         return None
     moved, status, _ = cv2.calcOpticalFlowPyrLK(before, after, points, None)
