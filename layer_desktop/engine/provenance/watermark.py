@@ -262,11 +262,23 @@ def _sync(white: NDArray[np.complex128]) -> tuple[float, int, int]:
     return float((corr.flat[k] - np.nanmean(far)) / (np.nanstd(far) + 1e-9)), dy, dx
 
 
+@lru_cache(maxsize=1)
+def _sync_shifts() -> Floats:
+    """The sync tile moved by up to two canonical pixels each way, as rows (what a blurred or zoomed
+    copy of the sync puts around its peak)."""
+    tile = _smooth_tile(_patterns()[0], CANON)
+    reach = range(-2, 3)
+    return np.stack([np.roll(tile, (y, x), axis=(0, 1)).ravel() for y in reach for x in reach])
+
+
 def _soft(folded: Floats, dy: int, dx: int) -> Floats:
-    """The correlation of the aligned tile with every symbol row (normalised)."""
+    """The correlation of the aligned tile with every symbol row (normalised), once the sync and its
+    near shifts are fitted and taken out (the strong sync leaks into rows that resemble it a pixel off)."""
     _, rows = _templates()
-    aligned = np.roll(folded, (-dy, -dx), axis=(0, 1))
-    soft = rows @ aligned.ravel()
+    aligned = np.roll(folded, (-dy, -dx), axis=(0, 1)).ravel()
+    shifts = _sync_shifts()
+    fit, *_ = np.linalg.lstsq(shifts.T, aligned, rcond=None)
+    soft = rows @ (aligned - shifts.T @ fit)
     out: Floats = (soft / (np.abs(soft).mean() + 1e-9)).astype(np.float32)
     return out
 
