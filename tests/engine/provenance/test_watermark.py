@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import logging
 import random
+from pathlib import Path
 
 import av
 import cv2
@@ -15,6 +16,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from layer_desktop.engine.media.probe import probe
+from layer_desktop.engine.pipeline import TransformSpec, load_job, run_transform
 from layer_desktop.engine.provenance import watermark as wm
 from layer_desktop.engine.provenance.check import check_file, check_frames
 from layer_desktop.engine.provenance.transform import watermark_payload
@@ -144,3 +147,22 @@ def test_the_mark_is_invisible(name: str) -> None:
     assert _psnr(marked, frame) >= 42
     assert change[smooth].mean() <= 1.0
     assert wm.detect(marked).payload == 0x1234
+
+
+def test_a_rotated_sources_output_is_checked_upright(demo_run: DemoRun, tmp_path: Path) -> None:
+    """The render marks frames upright and stores them turned back (the source's display matrix):
+    ``check`` turns them upright again before it looks."""
+    spec = TransformSpec.model_validate(
+        {
+            "source": str(SHARED_MEDIA / "clips" / "vfr_rotated.mp4"), "output": str(tmp_path / "turned.mp4"),
+            "persona": demo_run.persona.name, "output_settings": {"preset": "veryfast", "chunk_frames": 25},
+        }
+    )  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAYER_HOME", str(demo_run.home))
+        run_transform(spec, store=demo_run.store)
+        job_id = load_job(spec.output).job_id
+    assert probe(Path(spec.output)).video.rotation == -90  # type: ignore[union-attr]
+    report = check_file(Path(spec.output), 10)
+    log.info("rotated source's output: mark in %d/%d frames", report.found, report.frames)
+    assert report.found == report.frames and report.payload == watermark_payload(job_id)
