@@ -71,8 +71,8 @@ def _print_report(r: TransformReport) -> None:
 WatermarkOption = Annotated[
     bool,
     typer.Option(
-        "--watermark",
-        help="Also hide the job id in the frames (`layer provenance check`); faint on smooth areas.",
+        "--watermark/--no-watermark",
+        help="Hide the job id's hash in the frames, invisibly (`layer provenance check`); on by default.",
     ),
 ]
 
@@ -101,7 +101,7 @@ def transform(
         bool,
         typer.Option("--no-visible-mark", help="Leave out the visible 'AI-generated' mark (metadata stays)."),
     ] = False,
-    watermark: WatermarkOption = False,
+    watermark: WatermarkOption = True,
     voice: Annotated[
         Literal["off", "world", "elevenlabs"],
         typer.Option(help="Voice conversion: off, world (offline) or elevenlabs."),
@@ -145,7 +145,7 @@ def demo(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Where to write the demo video.")
     ] = None,
-    watermark: WatermarkOption = False,
+    watermark: WatermarkOption = True,
     engine: EngineOption = None,
 ) -> None:
     """Build the demo persona and transform the demo clip (all offline, from shipped files)."""

@@ -64,7 +64,10 @@ BAD: list[tuple[str, list[str]]] = [
     ("transform", [*TRANSFORM[1:], CLIP]),  # the output is the input
     ("transform", [*TRANSFORM[1:], "{tmp}/" + "x" * 300 + ".mp4"]),  # name too long
     ("transform", [*TRANSFORM[1:], "{tmp}/o.mp4", "--engine", "ftp://example"]),
+    ("transform", [*TRANSFORM[1:], "{tmp}/o.mp4", "--no-watermark=yes"]),  # a switch takes no value
     ("demo", ["--bogus"]),
+    ("demo", ["--no-watermark=1"]),
+    ("demo", ["--watermark", "--no-watermark", "extra"]),
     ("demo", ["--engine", "not a url"]),
     ("demo", ["--engine", "cluster:"]),
     ("review", []),

@@ -17,7 +17,7 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = home / "demo.mp4"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAYER_HOME", str(home))
-        assert main(["demo", "-o", str(target), "--watermark"]) == 0
+        assert main(["demo", "-o", str(target)]) == 0  # the watermark is on by default
     return target
 
 
@@ -67,3 +67,14 @@ def test_check_finds_the_watermark_and_not_in_the_source(
 def test_an_unsigned_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["provenance", "show", str(SHARED_MEDIA / "clips" / "no_face_3s.mp4")]) == 2
     assert "carries no C2PA manifest" in capsys.readouterr().err
+
+
+def test_no_watermark_leaves_the_mark_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LAYER_HOME", str(tmp_path))
+    target = tmp_path / "plain.mp4"
+    assert main(["demo", "-o", str(target), "--no-watermark"]) == 0
+    capsys.readouterr()
+    assert main(["provenance", "check", str(target), "--frames", "10"]) == 1
+    assert "watermark in 0 of 10" in capsys.readouterr().out

@@ -23,6 +23,7 @@ from layer_desktop.engine.pipeline.keyframes import mix
 from layer_desktop.engine.pipeline.plan import FramePlan
 from layer_desktop.engine.pipeline.records import FrameRecord, flag
 from layer_desktop.engine.pipeline.spec import TransformSpec
+from layer_desktop.engine.provenance.follow import MarkFollower
 from layer_desktop.engine.provenance.watermark import embed as embed_watermark
 from layer_desktop.engine.swap.options import SwapOptions
 from layer_desktop.engine.swap.types import Enhancer, Swapper
@@ -66,6 +67,7 @@ class TransformProcessor:
         key = json.dumps(spec.model_dump(exclude={"output"}), sort_keys=True)
         self.tag = "transform-" + hashlib.sha256(key.encode()).hexdigest()[:16]
         self.watermark: int | None = None  # the invisible mark's payload (set by the job), None: no mark
+        self._follow = MarkFollower(spec.output_settings.chunk_frames)  # the mark moves with the picture
 
     def __call__(self, index: int, frame: av.VideoFrame) -> np.ndarray | None:
         started = time.perf_counter()
@@ -95,7 +97,7 @@ class TransformProcessor:
         if self.watermark is not None:
             if rgb is None:
                 rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation)
-            embed_watermark(rgb, self.watermark)
+            embed_watermark(rgb, self.watermark, self._follow(index, rgb))
         ms["total"] = (time.perf_counter() - started) * 1000
         raw = p.raw
         record = FrameRecord(

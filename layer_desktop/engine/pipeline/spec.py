@@ -66,17 +66,17 @@ def face_reference(value: str) -> str:
 
 
 class Disclosure(BaseModel):
-    """What every output says about itself. The visible mark is on unless turned off explicitly."""
+    """What every output says about itself. The visible mark and the invisible watermark are on unless
+    turned off explicitly."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     visible_mark: bool = True
     text: str = Field(default="AI-generated", max_length=120)
     corner: Corner = "bottom-right"
-    # the invisible mark in the frames (payload: the job id's hash). Off unless asked for: at the strength
-    # that survives CRF 28 it shows as a mottled texture on smooth backgrounds and skies (seen on the
-    # generated concert footage); the C2PA manifest, metadata and visible mark disclose without it
-    watermark: bool = False
+    # the invisible mark in the frames (payload: the job id's hash; engine/provenance/watermark.py): about
+    # one level, PSNR 45 dB on the kit clips; it survives a CRF 28 re-encode, a 50 % scale and a 10 % crop
+    watermark: bool = True
 
     @model_validator(mode="after")
     def _readable_mark(self) -> Disclosure:

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from layer_desktop.engine.media.probe import probe
+from layer_desktop.engine.media.reader import upright
 from layer_desktop.engine.provenance.watermark import Detection, detect, vote
 from layer_desktop.errors import ProvenanceError
 
@@ -37,8 +38,10 @@ def check_frames(frames: list[NDArray[np.uint8]]) -> WatermarkReport:
 
 
 def check_file(path: Path, samples: int = 30) -> WatermarkReport:
-    """Detect the mark in up to ``samples`` frames spread over ``path``. Raises ``MediaError`` subclasses
-    for a file that cannot be read, ``ProvenanceError`` for one without video frames."""
+    """Detect the mark in up to ``samples`` frames spread over ``path``, turned the way they are shown
+    (the render marks them upright, and a rotated source's output is stored turned back). Raises
+    ``MediaError`` subclasses for a file that cannot be read, ``ProvenanceError`` for one without video
+    frames."""
     info = probe(path)
     if info.video is None:
         raise ProvenanceError(f"{path.name} has no video to check.", hint="Give a video file.", path=path)
@@ -50,7 +53,8 @@ def check_file(path: Path, samples: int = 30) -> WatermarkReport:
         step = max(1, total // samples)
         for i, frame in enumerate(container.decode(stream)):
             if i % step == 0:
-                frames.append(np.asarray(frame.to_ndarray(format="rgb24"), np.uint8))
+                image = np.asarray(frame.to_ndarray(format="rgb24"), np.uint8)
+                frames.append(upright(image, info.video.rotation))
             if len(frames) >= samples:
                 break
     return check_frames(frames)

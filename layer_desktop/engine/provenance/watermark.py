@@ -1,17 +1,19 @@
 """An invisible watermark in the frames' luma: a 15-bit payload (the job id's hash) that survives
 re-encoding, scaling and cropping.
 
-The mark is one small tile repeated over the frame. The tile is an 8 x 8 grid of cells smoothly
-interpolated (low-mid spatial frequencies, which H.264 keeps and a downscale does not alias), holding
-the sum of orthogonal ±1 patterns (keyed Hadamard rows): one for synchronisation and one per payload
-bit, signed by the bit. The tile's size follows the frame (a quarter of its short side), so the mark
-scales with it. Detection needs neither the original nor the frame size:
+The mark is one small tile repeated over the frame. The tile is a 24 x 24 grid of cells smoothly
+interpolated, holding keyed random ±1 patterns: one for synchronisation and two M-ary payload symbols.
+The tile's size follows the frame (a quarter of its short side), so the mark scales with it, and the
+mark moves with the picture (``follow``), so a re-encoder's motion-compensated prediction carries it.
+Its strength follows the picture: about one level on flat areas (which an H.264 encoder keeps, and
+where the picture does not drown the mark), more where detail masks it, none on the flat side of an
+edge, at most ``BUDGET`` RMS over the frame (PSNR 43 dB). Detection needs neither the original nor
+the frame size:
 
-1. the luma's band-pass residual, normalised by local contrast (takes the picture out);
-2. its autocorrelation peaks at multiples of the tile period, which gives the scale;
-3. resampled to the canonical tile size and folded (summed modulo the period), every tile adds up;
-4. circular correlation with the sync pattern finds the crop offset; its peak-to-noise ratio decides;
-5. the aligned cells, correlated with each bit pattern, give the payload.
+1. the luma's fine detail over its local variance (flat areas count most);
+2. for each candidate period, resampled to the canonical tile size and folded (summed modulo it);
+3. phase correlation with the sync pattern finds the offset; its peak-to-noise ratio decides;
+4. the aligned cells, correlated with each symbol row, give the payload.
 """
 
 from __future__ import annotations
@@ -22,38 +24,34 @@ from functools import lru_cache
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import hadamard
 
 Floats = NDArray[np.float32]
 KEY = 0x4C41594552  # fixed: every install marks with the same key, so anyone with the app can check
-CELLS = 16  # cells per tile side
+CELLS = 24  # cells per tile side (96 along the short side: 7.5 pixels at 720p)
 TILES = 4  # tiles along the short side
 WORK = 360  # strength and detection work with the short side resampled to this many pixels
-CANON = 64  # canonical tile side in pixels (detection resamples to it)
+CANON = 96  # canonical tile side in pixels (detection resamples to it)
 SYMBOLS = (128, 64)  # M-ary symbols: one row of each group, signed (7 + 1 and 6 + 1 bits)
 BITS = 15
-STRENGTH = 2.0  # luma levels (RMS) in flat areas
-GAIN = 0.2  # more per level of local detail (masked there)
-MAX_STRENGTH = 5.0
-SYNC_WEIGHT = 0.8  # share of the mark's amplitude in the sync pattern
-THRESHOLD = 6.0  # sync peak-to-noise ratio that counts as detected (unmarked frames stay below ~5.2)
+FLOOR = 1.1  # luma levels (RMS) of mark in flat areas: mostly one level or none (mean change 0.9)
+GAIN = 0.04  # a little more per level of local detail above TEXTURE (for busy frames without flat areas)
+TEXTURE = 3.0
+MAX_STRENGTH = 2.0
+BUDGET = 1.8  # at most this RMS over the whole frame (PSNR 43 dB; 45-47 dB on the kit clips)
+SYNC_WEIGHT = 0.85  # share of the mark's amplitude in the sync pattern
+THRESHOLD = 6.0  # sync peak-to-noise ratio that counts as detected (unmarked frames stay under 5.5)
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[Floats, Floats]:
-    """(sync pattern [256], symbol rows [192, 256]) over the 16 x 16 cells. The symbol rows are keyed
-    Hadamard rows (orthogonal: no cross-talk once aligned); the sync pattern is random (a sharp peak
-    under circular shifts, which Hadamard rows lack)."""
+    """(sync pattern [576], symbol rows [192, 576]) over the 24 x 24 cells: keyed random ±1 patterns
+    without a mean (nearly orthogonal to each other; the sync one peaks sharply under circular shifts)."""
     rng = np.random.default_rng(KEY)
     n = CELLS * CELLS
-    rows = rng.permutation(np.arange(1, n))[: SYMBOLS[0] + SYMBOLS[1]]  # row 0 is all ones (no DC)
-    signs = rng.choice([-1.0, 1.0], size=n)
-    cells = rng.permutation(n)
-    table = (hadamard(n).astype(np.float64)[rows] * signs)[:, cells]
-    sync = rng.choice([-1.0, 1.0], size=n)
-    sync -= sync.mean()
-    sync *= np.sqrt(n / (sync @ sync))
-    return sync.astype(np.float32), table.astype(np.float32)
+    table = rng.choice([-1.0, 1.0], size=(1 + SYMBOLS[0] + SYMBOLS[1], n))
+    table -= table.mean(axis=1, keepdims=True)
+    table *= np.sqrt(n / (table**2).sum(axis=1, keepdims=True))
+    return table[0].astype(np.float32), table[1:].astype(np.float32)
 
 
 def _symbols(payload: int) -> list[tuple[int, float]]:
@@ -81,7 +79,7 @@ def payload_of(rows_and_signs: list[tuple[int, float]]) -> int:
 
 
 def _smooth_tile(cells: Floats, side: int) -> Floats:
-    """The periodic, smooth ``side`` x ``side`` image of an 8 x 8 grid of cell values (unit RMS)."""
+    """The periodic, smooth ``side`` x ``side`` image of a grid of cell values (unit RMS)."""
     grid = cells.reshape(CELLS, CELLS)
     big = np.tile(grid, (3, 3))
     up = cv2.resize(big, (3 * side, 3 * side), interpolation=cv2.INTER_CUBIC)[
@@ -107,11 +105,26 @@ def tile_side(width: int, height: int) -> int:
 
 
 @lru_cache(maxsize=4)
-def mark_plane(payload: int, width: int, height: int) -> Floats:
-    """The mark over a whole ``width`` x ``height`` frame (float luma offsets, unit RMS)."""
-    tile = _smooth_tile(payload_cells(payload), tile_side(width, height))
-    reps = (height // tile.shape[0] + 1, width // tile.shape[1] + 1)
-    return np.ascontiguousarray(np.tile(tile, reps)[:height, :width])
+def _padded_plane(payload: int, width: int, height: int) -> Floats:
+    """The mark over a ``width`` x ``height`` frame with a tile's margin before it and room after it for
+    a zoomed-out or moved copy (its origin at (side, side))."""
+    side = tile_side(width, height)
+    tile = _smooth_tile(payload_cells(payload), side)
+    reps = -(-round(max(width, height) * 1.05 + 3 * side) // side)
+    return np.ascontiguousarray(np.tile(tile, (reps, reps)))
+
+
+def mark_plane(payload: int, width: int, height: int, where: NDArray[np.float64] | None = None) -> Floats:
+    """The mark over a whole ``width`` x ``height`` frame (float luma offsets, unit RMS); ``where``: the
+    2 x 3 affine map of the picture's motion since the mark's start (``follow.MarkFollower``)."""
+    side = tile_side(width, height)
+    padded = _padded_plane(payload, width, height)
+    if where is None or np.allclose(where, np.eye(2, 3)):
+        return padded[side : side + height, side : side + width]
+    back = cv2.invertAffineTransform(where)  # frame pixels -> pixels of the mark's start
+    back[:, 2] = np.mod(back[:, 2], side) + side  # the mark repeats every tile
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    return np.asarray(cv2.warpAffine(padded, back, (width, height), flags=flags), np.float32)
 
 
 def _luma(rgb: NDArray[np.uint8], size: tuple[int, int] | None = None) -> Floats:
@@ -121,38 +134,44 @@ def _luma(rgb: NDArray[np.uint8], size: tuple[int, int] | None = None) -> Floats
     return np.asarray(y, np.float32)
 
 
-def _band(y: Floats, scale: float = 1.0) -> Floats:
-    """The luma's band-pass detail where the mark lives (fine noise and broad shading taken out);
-    ``scale``: the image's size relative to the working size."""
-    fine, broad = cv2.GaussianBlur(y, (0, 0), 1.5 * scale), cv2.GaussianBlur(y, (0, 0), 7.0 * scale)
-    return np.asarray(fine - broad, np.float32)
-
-
-def _contrast(band: Floats, scale: float = 1.0) -> Floats:
-    return np.asarray(np.sqrt(cv2.GaussianBlur(band * band, (0, 0), 12.0 * scale)), np.float32)
+def _texture(y: Floats, scale: float) -> Floats:
+    """The local RMS of the luma's fine detail (``scale``: pixels of ``y`` per working pixel)."""
+    fine = y - cv2.GaussianBlur(y, (0, 0), 3.0 * scale)
+    return np.asarray(np.sqrt(cv2.GaussianBlur(fine * fine, (0, 0), 3.0 * scale)), np.float32)
 
 
 def strength_map(rgb: NDArray[np.uint8]) -> Floats:
-    """Luma levels of mark per pixel: more where the picture is busy (it hides the mark there and the
-    detector weighs each place by its busyness), never less than a floor in flat areas."""
+    """Luma levels of mark per pixel: about one level in flat areas (where an H.264 encoder keeps it and
+    nothing hides it, so no more), more with the local detail that masks it, none on the flat side of an
+    edge (the detail measure is eroded), and at most ``BUDGET`` RMS over the frame."""
     h, w = rgb.shape[:2]
-    f = WORK / 2 / min(h, w)  # at half the working size: the map is smooth, and 8x cheaper there
+    f = WORK / 2 / min(h, w)  # at half the working size: the map is smooth, and cheaper there
     small = (max(1, round(w * f)), max(1, round(h * f)))
-    contrast = _contrast(_band(_luma(rgb, small), 0.5), 0.5)
-    levels = np.clip(STRENGTH + GAIN * contrast, STRENGTH, MAX_STRENGTH)
+    detail = cv2.erode(_texture(_luma(rgb, small), 0.5), np.ones((5, 5), np.uint8))
+    levels = np.clip(FLOOR + GAIN * np.maximum(detail - TEXTURE, 0), 0, MAX_STRENGTH)
+    rms = float(np.sqrt(np.mean(levels**2)))
+    if rms > BUDGET:
+        levels *= BUDGET / rms
     return np.asarray(cv2.resize(levels, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
 
 
-def embed(rgb: NDArray[np.uint8], payload: int) -> None:
-    """Add the mark carrying ``payload`` to the luma of an RGB frame, in place. The same offset on R, G
-    and B moves luma only (the BT.601/709 luma weights sum to 1), so colours stay."""
+def embed(rgb: NDArray[np.uint8], payload: int, where: NDArray[np.float64] | None = None) -> None:
+    """Add the mark carrying ``payload`` to the luma of an RGB frame, in place, moved with the picture by
+    ``where`` (``follow.MarkFollower``). The same offset on R, G and B moves luma only (the BT.601/709
+    luma weights sum to 1), so colours stay."""
     h, w = rgb.shape[:2]
-    offset = np.rint(mark_plane(payload, w, h) * strength_map(rgb))
-    # saturating uint8 adds (SIMD in OpenCV): the positive and the negative part of the offset
-    up = np.clip(offset, 0, 255).astype(np.uint8)
-    down = np.clip(-offset, 0, 255).astype(np.uint8)
-    out = cv2.subtract(cv2.add(rgb, cv2.merge([up, up, up])), cv2.merge([down, down, down]))
-    rgb[:] = out
+    offset = cv2.multiply(mark_plane(payload, w, h, where), strength_map(rgb))
+    # all in OpenCV's SIMD kernels: the positive and the negative part of the offset, each rounded to
+    # uint8 (as np.rint), spread to three channels and added / subtracted with saturation
+    up = cv2.convertScaleAbs(cv2.threshold(offset, 0, 0, cv2.THRESH_TOZERO)[1])
+    down = cv2.convertScaleAbs(cv2.threshold(offset, 0, 0, cv2.THRESH_TOZERO_INV)[1])
+    if not rgb.flags.c_contiguous:
+        rgb[:] = cv2.subtract(
+            cv2.add(rgb, cv2.cvtColor(up, cv2.COLOR_GRAY2RGB)), cv2.cvtColor(down, cv2.COLOR_GRAY2RGB)
+        )
+        return
+    cv2.add(rgb, cv2.cvtColor(up, cv2.COLOR_GRAY2RGB), dst=rgb)
+    cv2.subtract(rgb, cv2.cvtColor(down, cv2.COLOR_GRAY2RGB), dst=rgb)
 
 
 @dataclass(frozen=True)
@@ -180,17 +199,20 @@ _GUARD = CANON // CELLS  # one cell around the peak
 
 
 def _residual(rgb: NDArray[np.uint8]) -> tuple[Floats, float]:
-    """The band-pass luma residual at the working size divided by the local contrast (picture and noise
-    damped), and the factor from the frame's pixels to the working ones."""
+    """The luma's fine detail at the working size over its local variance (flat areas, which keep the
+    mark best and where the picture does not drown it, count most), and the factor from the frame's
+    pixels to the working ones."""
     h, w = rgb.shape[:2]
     f = WORK / min(h, w)
-    band = _band(_luma(rgb, (round(w * f), round(h * f))))
-    r = np.clip(band / (_contrast(band) + 1.5), -2.5, 2.5)
+    y = _luma(rgb, (round(w * f), round(h * f)))
+    fine = y - cv2.GaussianBlur(y, (0, 0), 3.0)
+    var = cv2.GaussianBlur(fine * fine, (0, 0), 3.0)
+    r = np.clip(fine / (var + 1.0), -2.0, 2.0)
     return (r - r.mean()).astype(np.float32), f
 
 
-# the tile is a third of the short side, so at the working size its period is WORK / 4 divided by the
-# share of the short side a crop kept: down to 70 % is searched
+# the tile is a quarter of the short side, so at the working size its period is WORK / 4 divided by the
+# share of the short side a crop kept, or times the zoom the mark followed: 0.98 to 1.43 is searched
 PERIODS = np.arange(WORK / TILES - 2, WORK / TILES / 0.7, 0.5)
 
 
@@ -240,11 +262,23 @@ def _sync(white: NDArray[np.complex128]) -> tuple[float, int, int]:
     return float((corr.flat[k] - np.nanmean(far)) / (np.nanstd(far) + 1e-9)), dy, dx
 
 
+@lru_cache(maxsize=1)
+def _sync_shifts() -> Floats:
+    """The sync tile moved by up to two canonical pixels each way, as rows (what a blurred or zoomed
+    copy of the sync puts around its peak)."""
+    tile = _smooth_tile(_patterns()[0], CANON)
+    reach = range(-2, 3)
+    return np.stack([np.roll(tile, (y, x), axis=(0, 1)).ravel() for y in reach for x in reach])
+
+
 def _soft(folded: Floats, dy: int, dx: int) -> Floats:
-    """The correlation of the aligned tile with every symbol row (normalised)."""
+    """The correlation of the aligned tile with every symbol row (normalised), once the sync and its
+    near shifts are fitted and taken out (the strong sync leaks into rows that resemble it a pixel off)."""
     _, rows = _templates()
-    aligned = np.roll(folded, (-dy, -dx), axis=(0, 1))
-    soft = rows @ aligned.ravel()
+    aligned = np.roll(folded, (-dy, -dx), axis=(0, 1)).ravel()
+    shifts = _sync_shifts()
+    fit, *_ = np.linalg.lstsq(shifts.T, aligned, rcond=None)
+    soft = rows @ (aligned - shifts.T @ fit)
     out: Floats = (soft / (np.abs(soft).mean() + 1e-9)).astype(np.float32)
     return out
 

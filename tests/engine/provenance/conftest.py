@@ -1,4 +1,5 @@
-"""A demo job rendered once (the demo persona over the demo clip), signed with this test home's identity."""
+"""A demo job rendered once (the demo persona over the demo clip, default disclosure: the visible mark and the
+invisible watermark), signed with this test home's identity."""
 
 from __future__ import annotations
 
@@ -39,7 +40,6 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
             {
                 "source": str(demo_content().clip), "output": str(home / "demo_out.mp4"),
                 "persona": persona.name, "output_settings": {"preset": "veryfast", "chunk_frames": 25},
-                "disclosure": {"watermark": True},
             }
         )  # fmt: skip
         run_transform(spec, store=store)

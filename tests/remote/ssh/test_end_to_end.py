@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from layer_desktop.engine.pipeline import run_transform
+from layer_desktop.engine.pipeline import Disclosure, run_transform
 from layer_desktop.remote.ssh.bootstrap import Bootstrap
 from layer_desktop.remote.ssh.commands import EnginePlan
 from layer_desktop.remote.ssh.connection import SshConnection
@@ -55,7 +55,10 @@ def test_add_doctor_bootstrap_connect_and_render_the_demo(ssh_world: SshWorld, t
         assert os.getsid(rt.pid) == rt.pid  # detached: its own session, not the SSH session's
         assert remote.status.state == "connected" and remote.endpoint().url.startswith("http://127.0.0.1:")
         assert client.health()["status"] == "ok"
-        spec = demo_spec(tmp_path / "remote.mp4")
+        # compared byte for byte with a local job below: no invisible watermark (its payload is each job's)
+        spec = demo_spec(tmp_path / "remote.mp4").model_copy(
+            update={"disclosure": Disclosure(watermark=False)}
+        )
         job = client.submit_transform(spec, store)
         info = client.wait(job.job_id)
         result = client.download(job.job_id, tmp_path / "remote.mp4")
