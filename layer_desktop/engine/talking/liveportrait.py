@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from layer_desktop.engine.faces.types import ImageRGB
+from layer_desktop.engine.lipsync.driver import MouthTrack
 from layer_desktop.engine.models.pool import InferencePool
 from layer_desktop.engine.models.store import ModelStore
 from layer_desktop.engine.talking.liveportrait_geometry import (
@@ -231,3 +232,16 @@ class LivePortraitAnimator:
         log.info("liveportrait: %d frames of %dx%d", len(mouth), photo.shape[1], photo.shape[0])
         for m, e, p in zip(mouth, eyes, poses, strict=True):
             yield self.frame(prep, float(m), float(e), (float(p[0]), float(p[1]), float(p[2])))
+
+    def animate_track(
+        self,
+        photo: ImageRGB,
+        face: FaceLike,
+        track: MouthTrack,
+        blink: Sequence[float] | NDArray[np.floating],
+        pose: NDArray[np.floating] | None = None,
+    ) -> Iterator[ImageRGB]:
+        """``animate`` driven by the lip-sync stage's mouth track (its per-frame viseme openness, 0 on
+        bilabials … 0.95 on open vowels) and a blink curve (0 open … 1 shut)."""
+        mouth = np.asarray(track.params, np.float64)[:, 0] if len(track.params) else np.zeros(0)
+        return self.animate(photo, face, mouth, 1.0 - _curve(blink, "blink"), pose)

@@ -17,10 +17,13 @@ from onnx import TensorProto, helper, numpy_helper
 
 from layer_desktop.engine.faces import FaceAnalyzer, load_image
 from layer_desktop.engine.faces.types import Face
+from layer_desktop.engine.lipsync.driver import mouth_track
+from layer_desktop.engine.lipsync.mel import RATE
 from layer_desktop.engine.models import ModelStore, load_manifest
 from layer_desktop.engine.models.pool import InferencePool
 from layer_desktop.engine.talking.liveportrait import LIP_OPEN_RATIO, MODEL_IDS, LivePortraitAnimator
 from layer_desktop.engine.talking.liveportrait_geometry import as_face, face_ratios
+from layer_desktop.engine.voice.speech import Timing
 from layer_desktop.errors import ImageError, ModelNotFoundError
 from tests.conftest import SHARED_MEDIA
 
@@ -288,3 +291,31 @@ def test_bad_faces_and_curves_are_clear_errors(tmp_path: Path, photo: tuple[np.n
     box = (face.bbox[0], face.bbox[1], face.bbox[2], face.bbox[3])
     frames = list(animator.animate(rgb, box, [0.0, 1.0], [1.0]))  # a box is enough; eyes stretched to 2
     assert len(frames) == 2 and frames[0].shape == rgb.shape
+
+
+def test_the_lip_retargeter_follows_the_viseme_curve(tmp_path: Path, photo: tuple[np.ndarray, Face]) -> None:
+    """'m aa m aa' at 25 fps: the target lip ratio is shut on the bilabials, wide on the open vowels."""
+    rgb, face = photo
+    store = install(tmp_path / "models", list(MODEL_IDS))
+    Recorded.calls.clear()
+    animator = LivePortraitAnimator(
+        store, pool=InferencePool(store.resolve, session_factory=Recorded), device="cpu"
+    )
+    phones = [
+        Timing("m", 0.0, 0.32),
+        Timing("aa", 0.32, 0.64),
+        Timing("m", 0.64, 0.96),
+        Timing("aa", 0.96, 1.28),
+    ]
+    frames = 32
+    track = mouth_track(np.zeros(RATE * 2, np.float32), 25.0, frames, phonemes=phones)
+    blink = np.zeros(frames)
+    blink[20:23] = 1.0  # one blink
+    out = list(animator.animate_track(rgb, face, track, blink))
+    assert len(out) == frames
+    target = np.array([c["input"][0, 64] for c in Recorded.calls["live_portrait_lip_retargeter"]])
+    eye_target = np.array([c["input"][0, 65] for c in Recorded.calls["live_portrait_eye_retargeter"]])
+    bilabial = [2, 3, 4, 18, 19]  # inside the 'm's, clear of their edges and the closure lead
+    vowel = [10, 11, 12, 27, 28]
+    assert target[bilabial].max() < 0.05 and target[vowel].min() > 0.8
+    assert eye_target[20:23].max() == 0.0 and eye_target[:20].min() > 0.1
