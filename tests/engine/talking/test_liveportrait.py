@@ -22,7 +22,7 @@ from layer_desktop.engine.lipsync.mel import RATE
 from layer_desktop.engine.models import ModelStore, load_manifest
 from layer_desktop.engine.models.pool import InferencePool
 from layer_desktop.engine.talking.liveportrait import LIP_OPEN_RATIO, MODEL_IDS, LivePortraitAnimator
-from layer_desktop.engine.talking.liveportrait_geometry import as_face, face_ratios
+from layer_desktop.engine.talking.liveportrait_geometry import Motion, as_face, face_ratios, rotation
 from layer_desktop.engine.voice.speech import Timing
 from layer_desktop.errors import ImageError, ModelNotFoundError
 from tests.conftest import SHARED_MEDIA
@@ -264,10 +264,8 @@ def test_mouth_and_blink_curves_drive_the_retargeters_and_the_face_is_pasted_bac
     prep = animator.prepare(rgb, face)
     outside = np.ones(rgb.shape[:2], bool)
     outside[prep.paste.rect.slices()] = prep.paste.mask <= 0.0
-    assert (
-        outside.mean() > 0.4
-        and not outside[face.landmarks[:, 1].astype(int), face.landmarks[:, 0].astype(int)].any()
-    )
+    lm = np.asarray(face.landmarks)
+    assert outside.mean() > 0.4 and not outside[lm[:, 1].astype(int), lm[:, 0].astype(int)].any()
     for f in frames:
         np.testing.assert_array_equal(f[outside], rgb[outside])
     inner = np.zeros(rgb.shape[:2], bool)
@@ -287,7 +285,7 @@ def test_bad_faces_and_curves_are_clear_errors(tmp_path: Path, photo: tuple[np.n
     with pytest.raises(ImageError, match="468 Face Mesh"):
         as_face(np.zeros((7, 2)))
     with pytest.raises(ImageError, match="8-bit RGB"):
-        next(animator.animate(rgb.astype(np.float32), face, [0.5], [1.0]))  # type: ignore[arg-type]
+        next(animator.animate(rgb.astype(np.float32), face, [0.5], [1.0]))
     box = (face.bbox[0], face.bbox[1], face.bbox[2], face.bbox[3])
     frames = list(animator.animate(rgb, box, [0.0, 1.0], [1.0]))  # a box is enough; eyes stretched to 2
     assert len(frames) == 2 and frames[0].shape == rgb.shape
@@ -319,3 +317,26 @@ def test_the_lip_retargeter_follows_the_viseme_curve(tmp_path: Path, photo: tupl
     vowel = [10, 11, 12, 27, 28]
     assert target[bilabial].max() < 0.05 and target[vowel].min() > 0.8
     assert eye_target[20:23].max() == 0.0 and eye_target[:20].min() > 0.1
+
+
+def test_keypoints_are_posed_as_liveportrait_poses_them() -> None:
+    """R = extrinsic x-y-z Euler (pitch, yaw, roll degrees), kp = scale (points R^T + expression) + t."""
+    from scipy.spatial.transform import Rotation
+
+    angles = (12.0, -25.0, 7.5)
+    np.testing.assert_allclose(
+        rotation(*angles), Rotation.from_euler("xyz", angles, degrees=True).as_matrix(), atol=1e-6
+    )
+    rng = np.random.default_rng(0)
+    points, expression = rng.normal(size=(1, 21, 3)), rng.normal(0, 0.01, (1, 21, 3))
+    motion = Motion(*angles, np.array([[1.3]]), np.array([[0.1, -0.2, 0.05]]), expression, points)  # type: ignore[arg-type]
+    rot = Rotation.from_euler("xyz", angles, degrees=True).as_matrix()
+    np.testing.assert_allclose(
+        motion.keypoints(), 1.3 * (points @ rot.T + expression) + [0.1, -0.2, 0.05], atol=1e-5
+    )
+    turned = Rotation.from_euler("xyz", (14.0, -25.0, 7.5), degrees=True).as_matrix()
+    np.testing.assert_allclose(
+        motion.keypoints((2.0, 0.0, 0.0)),
+        1.3 * (points @ turned.T + expression) + [0.1, -0.2, 0.05],
+        atol=1e-5,
+    )
