@@ -24,7 +24,7 @@ from layer_desktop.engine.models.pool import InferencePool
 from layer_desktop.engine.talking.liveportrait import LIP_OPEN_RATIO, MODEL_IDS, LivePortraitAnimator
 from layer_desktop.engine.talking.liveportrait_geometry import Motion, as_face, face_ratios, rotation
 from layer_desktop.engine.voice.speech import Timing
-from layer_desktop.errors import ImageError, ModelNotFoundError
+from layer_desktop.errors import ImageError, ModelError, ModelNotFoundError
 from tests.conftest import SHARED_MEDIA
 
 F = TensorProto.FLOAT
@@ -340,3 +340,17 @@ def test_keypoints_are_posed_as_liveportrait_poses_them() -> None:
         1.3 * (points @ turned.T + expression) + [0.1, -0.2, 0.05],
         atol=1e-5,
     )
+
+
+def test_a_model_of_another_signature_is_a_clear_error(
+    tmp_path: Path, photo: tuple[np.ndarray, Face]
+) -> None:
+    rgb, face = photo
+    store = install(tmp_path / "models", list(MODEL_IDS))
+    retargeter(
+        store.models_dir / "live_portrait_stitcher.onnx", 65
+    )  # a lip retargeter under the stitcher's name
+    animator = LivePortraitAnimator(store, device="cpu")
+    with pytest.raises(ModelError, match="stitcher model failed") as info:
+        next(animator.animate(rgb, face, [0.5], [1.0]))
+    assert "`layer models fetch live_portrait_stitcher`" in info.value.hint
