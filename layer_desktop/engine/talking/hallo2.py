@@ -61,8 +61,17 @@ class Hallo2Runtime:
 
 
 def hallo2_python() -> Path:
-    """The Hallo2 environment's interpreter: ``$LAYER_HALLO2_PYTHON``, else this one."""
-    return Path(os.environ.get(PYTHON_ENV) or sys.executable)
+    """The Hallo2 environment's interpreter: ``$LAYER_HALLO2_PYTHON``, else this one (a packaged app has
+    no interpreter of its own to offer, so there the variable is required)."""
+    configured = os.environ.get(PYTHON_ENV)
+    if configured:
+        return Path(configured)
+    if getattr(sys, "frozen", False):
+        raise ModelError(
+            f"Hallo2 runs in its own Python environment, and {PYTHON_ENV} does not name one.",
+            hint=f"Set {PYTHON_ENV} to the interpreter of the environment made for Hallo2. {_HINT}",
+        )
+    return Path(sys.executable)
 
 
 def probe_runtime(python: Path | None = None, timeout_s: float = PROBE_TIMEOUT_S) -> Hallo2Runtime:

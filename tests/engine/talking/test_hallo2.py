@@ -106,3 +106,13 @@ def test_with_a_gpu_missing_models_then_the_checkout_are_named(
 def test_a_real_gpu_is_found() -> None:  # pragma: no cover - GPU machines only
     runtime = probe_runtime(Path(sys.executable))
     assert runtime.torch and runtime.device
+
+
+def test_a_packaged_app_needs_the_environment_named(
+    store: ModelStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PYTHON_ENV, raising=False)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # as in the PyInstaller build
+    with pytest.raises(ModelError, match="its own Python environment") as info:
+        Hallo2Animator(store)
+    assert PYTHON_ENV in info.value.hint
