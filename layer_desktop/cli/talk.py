@@ -16,7 +16,7 @@ from layer_desktop.engine.media.domain import CRF_MAX, CRF_MIN, Preset
 from layer_desktop.engine.media.preflight import check_place
 from layer_desktop.engine.pipeline.spec import Disclosure, Output
 from layer_desktop.engine.talking.render import Progress, TalkReport, render_talk
-from layer_desktop.engine.talking.spec import SpeechName, TalkSpec
+from layer_desktop.engine.talking.spec import AnimatorName, SpeechName, TalkSpec
 from layer_desktop.errors import InputError
 
 app = typer.Typer(
@@ -63,7 +63,8 @@ def print_report(r: TalkReport) -> None:
     out.print(
         f"{r.frames} frames at {r.fps} fps ({r.width}x{r.height}), speech {r.speech_seconds:.2f} s "
         f"({r.speech}{', voice ' + r.voice_conversion if r.voice_conversion else ''}), mouth from {r.mouth}, "
-        f"{r.blinks} blink(s), {r.animator} (offline animator), {r.encoder}, {r.seconds:.1f} s"
+        f"{r.blinks} blink(s), {r.animator}{' (offline animator)' if r.animator == 'animate' else ''}, "
+        f"{r.encoder}, {r.seconds:.1f} s"
     )
     for note in r.notes:
         out.print(f"note: {note}")
@@ -90,6 +91,10 @@ def talk(
         str | None, typer.Option(help="N (square) or WxH, up to 1080p; default from the photo.")
     ] = (None),
     motion: Annotated[float, typer.Option(help="Head motion amount (0 still .. 2).", min=0.0, max=2.0)] = 1.0,
+    animator: Annotated[
+        AnimatorName,
+        typer.Option(help="animate (offline, no download) or liveportrait (its six models: `layer models`)."),
+    ] = "animate",
     seed: Annotated[int, typer.Option(help="Seed of the blinks and head motion.", min=0)] = 0,
     crf: Annotated[int, typer.Option(help="Quality: lower is better.", min=CRF_MIN, max=CRF_MAX)] = 18,
     preset: Annotated[Preset, typer.Option(help="Encoder speed preset.")] = "veryfast",
@@ -112,7 +117,7 @@ def talk(
             "output": str(output), "photo": str(photo) if photo else None, "persona": persona,
             "script": script, "script_file": str(script_file) if script_file else None,
             "audio": str(audio) if audio else None, "transcript": transcript, "voice": voice,
-            "speech": speech, "size": size, "motion": motion, "seed": seed,
+            "speech": speech, "size": size, "motion": motion, "seed": seed, "animator": animator,
             "disclosure": Disclosure(visible_mark=not no_mark).model_dump(),
             "output_settings": Output(crf=crf, preset=preset).model_dump(),
         }

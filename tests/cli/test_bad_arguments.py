@@ -157,6 +157,8 @@ BAD: list[tuple[str, list[str]]] = [
     ("talk", ["--photo", FACE, "-o", "{tmp}/o.mp4"]),  # what is said?
     ("talk", [*TALK, "--persona", "Nobody", "-o", "{tmp}/o.mp4"]),  # photo and persona
     ("talk", [*TALK, "--audio", WAV, "-o", "{tmp}/o.mp4"]),  # script and audio
+    ("talk", [*TALK, "--animator", "hallo9", "-o", "{tmp}/o.mp4"]),
+    ("talk", [*TALK, "--animator", "liveportrait", "-o", "{tmp}/o.mp4"]),  # its models are not installed
     ("talk", TALK),  # no -o
     ("talk", [*TALK, "-o", "{tmp}"]),  # a folder
     ("talk", [*TALK, "-o", NOWHERE]),

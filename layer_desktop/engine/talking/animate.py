@@ -9,6 +9,7 @@ edges stays exactly still (no swimming borders) and nothing tears where the moti
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -81,6 +82,7 @@ class Animator:
     frames), so any frame can be previewed or rendered again and comes out the same."""
 
     name = NAME
+    label = LABEL
 
     def __init__(
         self, portrait: Portrait, speech: TalkSpeech, *, fps: int, motion: float, seed: int,
@@ -100,6 +102,12 @@ class Animator:
         self.centre = (float(lm[:, 0].mean()), float(lm[:, 1].mean()))
         h, w = portrait.rgb.shape[:2]
         self.field = motion_field(w, h, self.centre, self.face_w)
+        self.model: Callable[[int], ImageRGB] | None = None  # a model's face for frame i (see use_model)
+
+    def use_model(self, name: str, label: str, face: Callable[[int], ImageRGB]) -> None:
+        """Let a model (e.g. LivePortrait) make the face of each frame from this animator's curves
+        (``self.mouth.track``, ``self.eyes``); the head motion, mark and watermark stay this animator's."""
+        self.name, self.label, self.model = name, label, face
 
     def _track(self, speech: TalkSpeech) -> MouthTrack:
         try:
@@ -122,11 +130,12 @@ class Animator:
 
     def frame(self, index: int) -> ImageRGB:
         """Frame ``index`` (RGB, the still's size)."""
-        still = self.portrait.rgb
-        face = self.portrait.face
-        rgb = still.copy()
-        close_eyes(rgb, self.portrait.landmarks, float(self.eyes[index]))
-        self.mouth.apply(rgb, face, index)
+        if self.model is not None:
+            rgb = self.model(index)
+        else:
+            rgb = self.portrait.rgb.copy()
+            close_eyes(rgb, self.portrait.landmarks, float(self.eyes[index]))
+            self.mouth.apply(rgb, self.portrait.face, index)
         out = self._moved(rgb, index)
         if self.disclosure.visible_mark:
             draw_mark(out, self.disclosure)

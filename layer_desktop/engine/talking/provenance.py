@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from layer_desktop.engine.models.manifest import load_manifest
+from layer_desktop.engine.models.manifest import Manifest, load_manifest
 from layer_desktop.engine.personas import Persona
 from layer_desktop.engine.provenance.c2pa_sign import can_sign, sign_output
 from layer_desktop.engine.provenance.identity import signing_identity
 from layer_desktop.engine.provenance.manifest import ConsentRef, EditKind, ModelRef, ProvenanceFacts
+from layer_desktop.engine.talking.liveportrait import MODEL_IDS as LIVEPORTRAIT_MODELS
 from layer_desktop.engine.talking.spec import TalkSpec
 from layer_desktop.engine.talking.speech import TalkSpeech
 
@@ -31,18 +32,21 @@ ANIMATOR_REF = ModelRef(
 WORLD_REF = ModelRef(id="voice:world", licence="WORLD vocoder (modified BSD)", commercial_use=True)
 
 
+def _ref(manifest: Manifest, model_id: str) -> ModelRef:
+    licence = manifest.get(model_id).licence
+    return ModelRef(id=model_id, licence=licence.name, commercial_use=licence.commercial_use)
+
+
 def talk_facts(
     spec: TalkSpec, job_id: str, persona: Persona | None, speech: TalkSpeech, watermark: int | None
 ) -> ProvenanceFacts:
     """What the manifest of a talking head states."""
     manifest = load_manifest()
-    models = [
-        ModelRef(
-            id=m, licence=manifest.get(m).licence.name, commercial_use=manifest.get(m).licence.commercial_use
-        )
-        for m in FACE_MODELS
-    ]
-    models.append(ANIMATOR_REF)
+    models = [_ref(manifest, m) for m in FACE_MODELS]
+    if spec.animator == "liveportrait":
+        models.extend(_ref(manifest, m) for m in LIVEPORTRAIT_MODELS.values())
+    else:
+        models.append(ANIMATOR_REF)
     edits: list[EditKind] = ["talking_head"]
     if speech.backend in _SPEECH_REFS:
         models.append(_SPEECH_REFS[speech.backend])

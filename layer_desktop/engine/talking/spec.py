@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from layer_desktop.engine.media.domain import OUTPUT_PATH_MAX, output_name_problem, refuse_unencodable
 from layer_desktop.engine.pipeline.spec import Disclosure, Output
 
-AnimatorName = Literal["animate"]
+AnimatorName = Literal["animate", "liveportrait"]  # liveportrait: six ONNX models (`layer models`)
 ANIMATORS: tuple[str, ...] = get_args(AnimatorName)
 SpeechName = Literal["system", "elevenlabs"]
 MAX_SCRIPT = 5000  # characters of one video's script (the batch caps product scripts lower, like the seed)
