@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import av
@@ -14,6 +15,21 @@ from tests.conftest import SHARED_MEDIA
 def decode(path: str | Path) -> list[np.ndarray]:
     """Every frame of ``path`` as RGB arrays."""
     with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def reencode(frames: list[np.ndarray], crf: int) -> list[np.ndarray]:
+    """``frames`` through an H.264 encode at ``crf`` (veryfast, in memory) and back: what a platform's
+    re-encode does to them."""
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        s = out.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        s.options = {"crf": str(crf), "preset": "veryfast"}
+        for a in frames:
+            out.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
+        out.mux(s.encode())
+    with av.open(io.BytesIO(buf.getvalue())) as c:
         return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
 
 

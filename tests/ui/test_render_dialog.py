@@ -27,9 +27,9 @@ def _dialog(qtbot: QtBot, tmp_path: Path, last: RenderChoice | None = None) -> R
 
 def test_lipsync_and_watermark_reach_the_submitted_spec(qtbot: QtBot, tmp_path: Path) -> None:
     dialog = _dialog(qtbot, tmp_path)
-    # defaults: lip-sync off, no invisible watermark (the visible mark stays on)
-    assert dialog.lipsync_box.currentData() == "off" and not dialog.watermark_check.isChecked()
-    assert dialog.spec().lipsync == LipSyncOptions() and not dialog.spec().disclosure.watermark
+    # defaults: lip-sync off, the invisible watermark on (as the spec's default), the visible mark on
+    assert dialog.lipsync_box.currentData() == "off" and dialog.watermark_check.isChecked()
+    assert dialog.spec().lipsync == LipSyncOptions() and dialog.spec().disclosure.watermark
     dialog.lipsync_box.setCurrentIndex(dialog.lipsync_box.findData("mouth"))
     qtbot.mouseClick(dialog.watermark_check, Qt.MouseButton.LeftButton)
     assert dialog.render_button.isEnabled(), dialog.problem.text()
@@ -39,11 +39,11 @@ def test_lipsync_and_watermark_reach_the_submitted_spec(qtbot: QtBot, tmp_path: 
     assert dialog.result() == QDialog.DialogCode.Accepted and len(accepted) == 1
     spec = TransformSpec.model_validate_json(accepted[0].model_dump_json())  # as it travels to the engine
     assert (spec.lipsync.enabled, spec.lipsync.backend) == (True, "mouth")
-    assert spec.disclosure.watermark and spec.disclosure.visible_mark
+    assert not spec.disclosure.watermark and spec.disclosure.visible_mark  # switched off by the click
     assert spec.output == str(tmp_path / "talk-layer.mp4")
     # Ctrl+Shift+R remembers the choice: a dialog opened with it shows the same switches
     again = _dialog(qtbot, tmp_path, dialog.choice())
-    assert again.lipsync_box.currentData() == "mouth" and again.watermark_check.isChecked()
+    assert again.lipsync_box.currentData() == "mouth" and not again.watermark_check.isChecked()
     again.close()
 
 

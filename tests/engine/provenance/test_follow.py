@@ -4,7 +4,6 @@ real-footage clip too (a push-in, cuts, a dissolve) with a crop on top."""
 
 from __future__ import annotations
 
-import io
 import logging
 
 import av
@@ -16,6 +15,7 @@ from numpy.typing import NDArray
 from layer_desktop.engine.provenance import watermark as wm
 from layer_desktop.engine.provenance.check import check_frames
 from layer_desktop.engine.provenance.follow import MarkFollower
+from tests.clips import reencode
 from tests.conftest import SHARED_MEDIA
 from tests.footage import Footage
 
@@ -74,19 +74,6 @@ def test_the_follower_starts_again_at_each_chunk_and_after_a_gap() -> None:
     assert all(np.allclose(alone(t, clip[t]), maps[t]) for t in (5, 6, 7))
 
 
-def _reencode(frames: list[Frame], crf: int) -> list[Frame]:
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        s = out.add_stream("libx264", rate=25)
-        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-        s.options = {"crf": str(crf), "preset": "veryfast"}
-        for a in frames:
-            out.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
-        out.mux(s.encode())
-    with av.open(io.BytesIO(buf.getvalue())) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
-
-
 def test_a_mark_that_moves_with_a_zooming_picture_survives_crf_28() -> None:
     clip = _moving_clip(30)
     follow = MarkFollower(chunk_frames=60)
@@ -95,7 +82,7 @@ def test_a_mark_that_moves_with_a_zooming_picture_survives_crf_28() -> None:
         marked = [f.copy() for f in clip]
         for t, f in enumerate(marked):
             wm.embed(f, 0x0BEE, where(t, f))
-        report = check_frames(_reencode(_reencode(marked, 18), 28))
+        report = check_frames(reencode(reencode(marked, 18), 28))
         rates[name] = report.rate
         payloads[name] = report.payload
         log.info("%s mark after CRF 18 then 28: in %d/30 frames, payload %s", name, report.found,
@@ -115,7 +102,7 @@ def test_on_the_real_footage_the_mark_survives_crf_28_and_a_crop(real_footage: F
         wm.embed(f, 0x2A2A, follow(t, f))
     h, w = frames[0].shape[:2]
     attacked = [np.ascontiguousarray(f[h // 10 : h - h // 10, w // 10 : w - w // 10])
-                for f in _reencode(_reencode(frames, 18), 28)[::5]]  # fmt: skip
+                for f in reencode(reencode(frames, 18), 28)[::5]]  # fmt: skip
     report = check_frames(attacked)
     low = min(d.score for d in report.detections)
     log.info("real footage, CRF 28 and a 10 %% crop: mark in %d/%d frames, lowest score %.1f, payload %s",

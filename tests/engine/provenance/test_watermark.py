@@ -21,6 +21,7 @@ from layer_desktop.engine.pipeline import TransformSpec, load_job, run_transform
 from layer_desktop.engine.provenance import watermark as wm
 from layer_desktop.engine.provenance.check import check_file, check_frames
 from layer_desktop.engine.provenance.transform import watermark_payload
+from tests.clips import reencode
 from tests.conftest import SHARED_MEDIA
 from tests.engine.provenance.conftest import DemoRun
 
@@ -33,18 +34,6 @@ def _decode(data: bytes | str, limit: int | None = None) -> list[Frame]:
     with av.open(src) as c:
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
     return frames[:limit]
-
-
-def _encode(frames: list[Frame], crf: int) -> list[Frame]:
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        s = out.add_stream("libx264", rate=25)
-        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-        s.options = {"crf": str(crf), "preset": "veryfast"}
-        for a in frames:
-            out.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
-        out.mux(s.encode())
-    return _decode(buf.getvalue())
 
 
 def _even(n: int) -> int:
@@ -76,7 +65,7 @@ def test_the_job_output_carries_the_jobs_payload(demo_run: DemoRun) -> None:
 @pytest.mark.parametrize(
     ("attack", "change"),
     [
-        ("re-encode CRF 28", lambda fs: _encode(fs, 28)),
+        ("re-encode CRF 28", lambda fs: reencode(fs, 28)),
         ("scale to 50 %", _scaled),
         ("crop 10 % off each side", _cropped),
     ],

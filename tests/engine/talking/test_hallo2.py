@@ -101,13 +101,6 @@ def test_with_a_gpu_missing_models_then_the_checkout_are_named(
     assert "Stand-in GPU" in str(done.value)
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
-def test_a_real_gpu_is_found() -> None:  # pragma: no cover - GPU machines only
-    runtime = probe_runtime(Path(sys.executable))
-    assert runtime.torch and runtime.device
-
-
 def test_a_packaged_app_needs_the_environment_named(
     store: ModelStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
