@@ -32,7 +32,6 @@ from tests.remote.ssh.conftest import SshWorld
 from tests.remote.ssh.conftest import ssh_world as ssh_world  # the fixture, shared
 from tests.remote.ssh.helpers import demo_spec, demo_store, fast_bootstrap
 
-pytestmark = [pytest.mark.sshd, pytest.mark.slow]
 SHOTS = os.environ.get("LAYER_SCREENSHOTS")
 
 
@@ -61,6 +60,8 @@ class Opener(QObject):
         self.opened.append(Path(url.toLocalFile()))
 
 
+@pytest.mark.sshd
+@pytest.mark.slow
 def test_add_host_trust_doctor_connect_and_render_remotely(
     ssh_world: SshWorld, qtbot: QtBot, tmp_path: Path
 ) -> None:
@@ -150,3 +151,20 @@ def test_add_host_trust_doctor_connect_and_render_remotely(
             link.stop()
         page.shutdown()
         tasks.shutdown()
+
+
+def test_the_host_form_refuses_bad_values_and_keeps_nothing(qtbot: QtBot) -> None:
+    dialog = HostDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.name_edit.setText("my box!")
+    dialog.add_button.click()
+    assert "Enter the host's address" in dialog.error_label.text() and dialog.isVisible()
+    dialog.host_edit.setText("203.0.113.7")
+    dialog.add_button.click()
+    assert dialog.error_label.text().startswith("name: ") and dialog.profile is None and dialog.isVisible()
+    dialog.name_edit.setText("my-box")
+    dialog.add_button.click()
+    assert dialog.profile is not None and not dialog.isVisible()
+    assert (dialog.profile.host, dialog.profile.port, dialog.profile.user) == ("203.0.113.7", 22, "root")
+    assert HostStore().all() == []  # the form keeps nothing itself: the page stores what it returns
