@@ -1,7 +1,8 @@
 """A GPU host over SSH, on loopback against a real sshd (started here, as in the tests):
 
-- upload: ``EngineClient.upload`` through our tunnel (1 MiB resumable pieces) vs OpenSSH ``sftp`` of the
-  same file, directly and through a 50 ms round-trip delay proxy (targets: ≥ 0.4 and ≥ 0.9 of sftp);
+- upload: ``EngineClient.upload`` through our tunnel (streamed PUTs, committed every 1 MiB) vs OpenSSH
+  ``sftp`` of the same file, directly and through a 50 ms round-trip delay proxy (targets: ≥ 0.4 and
+  ≥ 0.9 of sftp);
 - Connect → engine ready on a bootstrapped host whose engine runs (re-attach) and whose engine must start;
 - result download over the tunnel (Range-resumable GET of a finished job's video), MB/s.
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -30,6 +30,7 @@ from layer_desktop import errors
 from layer_desktop.engine.hashing import sha256_file
 from layer_desktop.engine.personas import PersonaStore, export_persona
 from layer_desktop.engine.pipeline.spec import TransformSpec
+from layer_desktop.engine.server import limits
 from layer_desktop.engine.server.schemas import (
     Capabilities,
     JobEvent,
@@ -52,7 +53,8 @@ from layer_desktop.errors import (
 
 log = logging.getLogger(__name__)
 
-UPLOAD_CHUNK = 8 * 1024**2
+UPLOAD_CHUNK = limits.MAX_CHUNK_BYTES  # bytes per upload PUT (streamed)
+_PIECE = 1024**2  # read, sent and reported in pieces of this size
 _RETRYABLE = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
@@ -89,7 +91,7 @@ class EngineClient:
     ) -> None:
         self._endpoint = endpoint
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
-        self.upload_chunk = upload_chunk  # a dropped upload re-sends at most this much
+        self.upload_chunk = upload_chunk  # bytes per PUT; the engine commits every 1 MiB of each
         self._http = httpx.Client(timeout=timeout)
 
     def close(self) -> None:
@@ -154,34 +156,84 @@ class EngineClient:
         )
 
     def upload(self, path: str | Path, progress: Callable[[int, int], None] | None = None) -> MediaInfo:
-        """Send a file (resuming any earlier partial upload of the same content); verified by sha256."""
+        """Send a file (resuming any earlier partial upload of the same content); verified by sha256.
+
+        Each PUT streams up to ``upload_chunk`` bytes with no round trip per piece; the engine commits
+        them every 1 MiB. A dropped request (or a 409: another request of the same file) asks the
+        status and continues from the offset the engine holds. ``progress(offset, size)`` after each
+        piece handed to the connection, and with the engine's offset when resuming (a step back is
+        what gets sent again)."""
         path = Path(path)
         size, sha = path.stat().st_size, sha256_file(path)
         body = {"sha256": sha, "size": size, "filename": path.name[-255:]}
+        at = f"/v1/media/uploads/{sha}"
         status = UploadStatus.model_validate(self._json("POST", "/v1/media/uploads", json=body))
+        failures, delay = 0, self.backoff
         with path.open("rb") as fh:
             while not status.complete and status.offset < size:
-                fh.seek(status.offset)
-                chunk = fh.read(self.upload_chunk)
+                start = status.offset
                 try:
-                    status = UploadStatus.model_validate(
-                        self._json(
-                            "PUT",
-                            f"/v1/media/uploads/{sha}",
-                            params={"offset": status.offset},
-                            content=chunk,
-                            headers={"Content-Type": "application/octet-stream"},
-                        )
-                    )
+                    status = self._put_stream(at, fh, start, min(self.upload_chunk, size - start), progress)
+                    continue
                 except EngineRequestError as exc:
                     if exc.status != 409:
                         raise
-                    status = UploadStatus.model_validate(self._json("GET", f"/v1/media/uploads/{sha}"))
+                    lost: Exception = exc
+                except _RETRYABLE as exc:
+                    lost = exc
+                status = UploadStatus.model_validate(self._json("GET", at))
                 if progress is not None:
-                    progress(status.offset, size)
+                    progress(status.offset, size)  # where the engine holds it: the resume starts here
+                log.debug(
+                    "upload %s… broke off after %d (%s); resuming at %d", sha[:12], start, lost, status.offset
+                )
+                if status.offset > start:
+                    failures, delay = 0, self.backoff
+                    continue
+                failures += 1  # nothing gained: no link, or another request is sending the same file
+                if failures > max(self.retries, 8):
+                    raise EngineUnavailableError(
+                        f"The upload of {path.name} keeps breaking off at byte {start} ({lost}).",
+                        hint="Check the connection to the engine, then start the upload again.",
+                    ) from lost
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
         if status.complete:
             return MediaInfo(media_id=sha, size=size, filename=path.name, linked=False)
-        return MediaInfo.model_validate(self._json("POST", f"/v1/media/uploads/{sha}/finish"))
+        return MediaInfo.model_validate(self._json("POST", f"{at}/finish"))
+
+    def _put_stream(
+        self, at: str, fh: BinaryIO, offset: int, length: int, progress: Callable[[int, int], None] | None
+    ) -> UploadStatus:
+        """One PUT of ``length`` bytes of ``fh`` from ``offset``, read and sent in 1 MiB pieces."""
+        total = os.fstat(fh.fileno()).st_size
+
+        def pieces() -> Iterator[bytes]:
+            fh.seek(offset)
+            sent = offset
+            while sent < offset + length:
+                piece = fh.read(min(_PIECE, offset + length - sent))
+                if not piece:
+                    raise EngineRequestError("The file got shorter while it was being sent.", status=400)
+                yield piece
+                sent += len(piece)
+                if progress is not None:
+                    progress(sent, total)
+
+        try:
+            ep = self.endpoint
+        except EngineRequestError:
+            raise
+        except LayerError as exc:  # the endpoint source failed (a tunnel reconnecting): retried
+            raise httpx.ConnectError(str(exc)) from exc
+        headers = {
+            "Authorization": f"Bearer {ep.token}",
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(length),
+        }
+        response = self._http.put(ep.url + at, params={"offset": offset}, content=pieces(), headers=headers)
+        raise_for_error(response)
+        return UploadStatus.model_validate(response.json())
 
     def ensure_media(self, path: str | Path) -> MediaInfo:
         """The engine's media id for ``path``: linked in place when the engine may read it, else uploaded."""

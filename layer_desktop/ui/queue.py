@@ -22,7 +22,7 @@ from layer_desktop.engine.talking.spec import TalkSpec
 from layer_desktop.errors import JobFailedError
 from layer_desktop.paths import app_paths
 from layer_desktop.settings import write_atomic
-from layer_desktop.ui.engine_link import EngineLink
+from layer_desktop.ui.engine_link import EngineLink, RemoteEngineLink
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class QueuedJob:
     log: list[str] = field(default_factory=list)
     downloaded: bool = False
     last_event: int = 0  # the newest event seen: a re-render is followed from here
+    engine: str = "local"  # where it runs: "local" or "remote: HOST"
 
 
 class _Follower(threading.Thread):
@@ -78,7 +79,7 @@ class RenderQueue(QObject):
         str, object
     )  # (job id, JobFailedError) when a job (or its re-render) failed on the engine
 
-    def __init__(self, link: EngineLink, parent: QObject | None = None) -> None:
+    def __init__(self, link: EngineLink | RemoteEngineLink, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.link = link
         self.jobs: dict[str, QueuedJob] = {}
@@ -157,7 +158,8 @@ class RenderQueue(QObject):
 
     # ------------------------------------------------------------------ state
     def _add(self, info: JobInfo, target: Path | None, spec: TransformSpec | None) -> None:
-        self.jobs[info.job_id] = QueuedJob(info, target, spec)
+        self.jobs[info.job_id] = QueuedJob(info, target, spec, engine=self.link.label)
+        self.jobs[info.job_id].log.append(f"runs on the {self.link.label} engine")
         if target is not None:
             self._targets[info.job_id] = str(target)
             _save_targets(self._targets)
@@ -173,7 +175,7 @@ class RenderQueue(QObject):
             path = Path(target) if target else None
             # a finished job fetched in an earlier session: its video is already where it belongs
             fetched = info.state == "done" and path is not None and path.is_file()
-            self.jobs[info.job_id] = QueuedJob(info, path, downloaded=fetched)
+            self.jobs[info.job_id] = QueuedJob(info, path, downloaded=fetched, engine=self.link.label)
             self.changed.emit(info.job_id)
             if info.state not in TERMINAL:
                 self._follow(info.job_id, 0)

@@ -1,10 +1,12 @@
-"""Media: resumable upload by sha256 (chunked PUT at offsets, verified on finish), or a same-machine
+"""Media: resumable upload by sha256 (streamed PUTs at offsets, verified on finish), or a same-machine
 file linked in place (only below the engine's allowed roots)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from layer_desktop.engine.server.api_system import service_of
 from layer_desktop.engine.server.media import not_found
@@ -32,10 +34,32 @@ def upload_status(request: Request, upload_id: str) -> UploadStatus:
 
 @router.put("/media/uploads/{upload_id}", response_model=UploadStatus, openapi_extra=_BYTES)
 async def upload_chunk(request: Request, upload_id: str, offset: int = Query(ge=0)) -> UploadStatus:
-    """Bytes at ``offset`` (must equal the bytes received so far; 409 with the real offset if not)."""
+    """Bytes at ``offset`` (must equal the bytes received so far; 409 with the real offset if not),
+    read as they arrive and committed every 1 MiB: one request may carry up to ``MAX_CHUNK_BYTES``
+    (the app's middleware refuses more), with no round trip per piece. A request cut off keeps what
+    arrived; the client asks the status and continues from its offset."""
     media = service_of(request).media
-    data = await request.body()  # at most MAX_CHUNK_BYTES: the app's middleware refuses more
-    return await run_in_threadpool(media.write, upload_id, offset, data)
+    length = request.headers.get("content-length")
+    writer = await run_in_threadpool(media.receive, upload_id, offset, int(length) if length else None)
+    if isinstance(writer, UploadStatus):
+        return writer
+    try:
+        try:
+            async for piece in request.stream():
+                if piece and writer.add(piece):
+                    status = await run_in_threadpool(writer.commit)
+                    if status.complete:
+                        return status  # another request of the same file finished it
+        except ClientDisconnect:
+            await run_in_threadpool(writer.commit)  # keep what arrived: the client resumes after it
+            raise
+        except StarletteHTTPException as exc:
+            if exc.status_code == 408:  # the body stalled: what arrived is good
+                await run_in_threadpool(writer.commit)
+            raise
+        return await run_in_threadpool(writer.commit)
+    finally:
+        await run_in_threadpool(writer.close)
 
 
 @router.post("/media/uploads/{upload_id}/finish", response_model=MediaInfo)

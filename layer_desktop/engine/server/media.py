@@ -1,6 +1,7 @@
 """Media the engine may read, named by sha256: uploaded (resumable, verified) or linked in place.
 
-    start(sha, size, name) → status      PUT chunks at the status's offset … → finish() verifies the hash
+    start(sha, size, name) → status      PUT bytes at the status's offset … → finish() verifies the hash
+                                         (a PUT streams: committed every 1 MiB, see ``UploadWriter``)
     link(path)                           a same-machine file, only below an allowed root
 
 An upload lives in ``uploads/<sha256>.part`` (+ ``.json``) until it is finished; its offset is the part
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +26,9 @@ from layer_desktop.engine.server.schemas import SHA256, MediaInfo, UploadStart, 
 from layer_desktop.errors import EngineRequestError
 
 log = logging.getLogger(__name__)
+
+COMMIT_BYTES = 1024**2  # a streamed upload is made durable this often
+STALE_WRITER_S = 5.0  # a writer that received nothing for this long may be taken over
 
 
 def not_found(what: str) -> EngineRequestError:
@@ -38,7 +43,8 @@ class MediaLibrary:
     def __init__(self, home: EngineHome, store: JobStore, allowed_roots: Sequence[Path] = ()) -> None:
         self.home, self.store = home, store
         self.allowed_roots = [Path(r).resolve() for r in allowed_roots]
-        self._lock = threading.Lock()  # one writer per upload at a time
+        self._lock = threading.Lock()  # guards the part files and ``_writers``
+        self._writers: dict[str, UploadWriter] = {}  # the request now sending each upload
 
     # ------------------------------------------------------------------ upload
 
@@ -73,8 +79,12 @@ class MediaLibrary:
             raise not_found(f"Upload {upload_id[:12]}…")
         return UploadStatus(upload_id=upload_id, offset=part.stat().st_size, size=int(str(info["size"])))
 
-    def write(self, upload_id: str, offset: int, data: bytes) -> UploadStatus:
-        """Append ``data`` at ``offset`` (which must be the bytes received so far)."""
+    def receive(self, upload_id: str, offset: int, length: int | None) -> UploadWriter | UploadStatus:
+        """A writer for bytes at ``offset`` (which must be the bytes received so far), or the complete
+        status when the file is kept already. ``length`` (the request's Content-Length) is checked
+        against the declared size before any byte is read. One writer per upload at a time: another
+        one gets 409 until the first ends, or takes over when the first has received nothing for
+        ``STALE_WRITER_S`` (a stream whose link froze: its late bytes are then dropped, never written)."""
         with self._lock:
             current = self.status(upload_id)
             if current.complete:
@@ -85,18 +95,53 @@ class MediaLibrary:
                     status=409,
                     hint="Ask for the upload's status and continue from its offset.",
                 )
-            if offset + len(data) > current.size:
+            if length is not None and offset + length > current.size:
+                raise _past_size(current.size)
+            busy = self._writers.get(upload_id)
+            if busy is not None and time.monotonic() - busy.active < STALE_WRITER_S:
                 raise EngineRequestError(
-                    f"The data runs past the declared size ({current.size} bytes).",
-                    status=413,
-                    hint="Start the upload again with the file's real size.",
+                    f"Another request is sending this file (at byte {current.offset}).",
+                    status=409,
+                    hint="Wait a moment, ask for the upload's status and continue from its offset.",
                 )
-            part, _ = self._files(upload_id)
+            writer = UploadWriter(self, upload_id, offset, current.size)
+            self._writers[upload_id] = writer
+            return writer
+
+    def write(self, upload_id: str, offset: int, data: bytes) -> UploadStatus:
+        """Append ``data`` at ``offset`` in one go (a writer that gets all its bytes at once)."""
+        writer = self.receive(upload_id, offset, len(data))
+        if isinstance(writer, UploadStatus):
+            return writer
+        try:
+            writer.add(data)
+            return writer.commit()
+        finally:
+            writer.close()
+
+    def _commit(self, writer: UploadWriter, data: bytes) -> UploadStatus:
+        """Append and fsync ``data`` for ``writer``, unless another writer took the upload over."""
+        with self._lock:
+            current = self.status(writer.upload_id)
+            if current.complete or not data:
+                return current
+            if self._writers.get(writer.upload_id) is not writer or current.offset != writer.position:
+                raise EngineRequestError(
+                    "Another request took this upload over; these bytes were dropped.",
+                    status=409,
+                    hint="Ask for the upload's status and continue from its offset.",
+                )
+            part, _ = self._files(writer.upload_id)
             with part.open("ab") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-        return self.status(upload_id)
+        return self.status(writer.upload_id)
+
+    def _release(self, writer: UploadWriter) -> None:
+        with self._lock:
+            if self._writers.get(writer.upload_id) is writer:
+                del self._writers[writer.upload_id]
 
     def finish(self, upload_id: str) -> MediaInfo:
         """Check size and sha256, then keep the file. A wrong hash discards every byte received."""
@@ -192,6 +237,48 @@ class MediaLibrary:
             raise not_found("That upload")
         base = self.home.uploads_dir / upload_id
         return base.with_suffix(".part"), base.with_suffix(".json")
+
+
+class UploadWriter:
+    """One request's bytes for an upload: held in memory and committed (appended and fsynced) every
+    ``COMMIT_BYTES``, so a dropped stream loses at most the last uncommitted piece — and not even that
+    when the request ends by a disconnect, which commits what arrived. Not thread-safe: one request."""
+
+    def __init__(self, library: MediaLibrary, upload_id: str, offset: int, size: int) -> None:
+        self.library, self.upload_id, self.size = library, upload_id, size
+        self.position = offset  # bytes committed (the part file's size while this writer holds it)
+        self.active = time.monotonic()  # when the last bytes arrived
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+
+    def add(self, data: bytes) -> bool:
+        """Take the next bytes; True when a commit is due. Raises 413 past the declared size (the
+        uncommitted bytes are dropped with the request)."""
+        if self.position + self._pending_bytes + len(data) > self.size:
+            raise _past_size(self.size)
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        self.active = time.monotonic()
+        return self._pending_bytes >= COMMIT_BYTES
+
+    def commit(self) -> UploadStatus:
+        data, self._pending, self._pending_bytes = b"".join(self._pending), [], 0
+        status = self.library._commit(self, data)
+        self.position = status.offset
+        return status
+
+    def close(self) -> None:
+        """Let the next request write (uncommitted bytes are dropped)."""
+        self._pending, self._pending_bytes = [], 0
+        self.library._release(self)
+
+
+def _past_size(size: int) -> EngineRequestError:
+    return EngineRequestError(
+        f"The data runs past the declared size ({size} bytes).",
+        status=413,
+        hint="Start the upload again with the file's real size.",
+    )
 
 
 def _complete(info: MediaInfo) -> UploadStatus:

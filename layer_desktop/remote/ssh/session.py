@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 RemoteState = Literal["connecting", "connected", "reconnecting", "disconnected", "failed"]
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
-REMOTE_UPLOAD_CHUNK = 1024**2
+REMOTE_RETRIES = 12  # a client through the tunnel retries this often (a reconnect takes a few tries)
 _FATAL = (HostKeyChangedError, HostKeyUnknownError, SshAuthError)  # retrying cannot fix these
 
 
@@ -110,10 +110,11 @@ class RemoteEngine:
             raise EngineUnavailableError(f"The engine on {self.profile.name} is {self.status.state}{why}.")
         return Endpoint(tunnel.url, rt.token)
 
-    def client(self, *, retries: int = 12, timeout: float = 30.0) -> EngineClient:
-        """A client through the tunnel; uploads go in 1 MiB pieces, so a dropped link re-sends at most
-        1 MiB (the engine keeps every piece it received)."""
-        return EngineClient(self.endpoint, retries=retries, timeout=timeout, upload_chunk=REMOTE_UPLOAD_CHUNK)
+    def client(self, *, retries: int = REMOTE_RETRIES, timeout: float = 30.0) -> EngineClient:
+        """A client through the tunnel. Uploads stream (no round trip per piece); the engine commits
+        every 1 MiB and keeps what arrived when the link drops, so a resume re-sends at most the last
+        uncommitted piece plus what was still on the wire."""
+        return EngineClient(self.endpoint, retries=retries, timeout=timeout)
 
     def disconnect(self) -> None:
         """Close the tunnel and the connection; the engine (and its jobs) keep running on the host."""

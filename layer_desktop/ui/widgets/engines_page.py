@@ -1,4 +1,5 @@
-"""The Engines dock: this computer and each GPU host, with its state, GPU and Connect / Doctor buttons.
+"""The Engines dock: this computer and each GPU host, with its state, GPU and Add host / Connect /
+Doctor buttons.
 
 Network work runs on the task manager's I/O pool; a host's unknown key is asked about on the GUI thread
 (``FingerprintDialog``) between looking at the key and logging in; status changes of a connected host come
@@ -29,6 +30,7 @@ from layer_desktop.remote.ssh.known_hosts import KnownHosts
 from layer_desktop.remote.ssh.session import RemoteEngine, RemoteStatus, resolve_work_dir
 from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.widgets.fingerprint_dialog import ask_fingerprint
+from layer_desktop.ui.widgets.host_dialog import HostDialog
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +59,19 @@ class EnginesPage(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.add_button = QPushButton("Add host…")
         self.connect_button, self.doctor_button = QPushButton("Connect"), QPushButton("Doctor")
         self.disconnect_button = QPushButton("Disconnect")
         self.details = QLabel()
         self.details.setWordWrap(True)
         buttons = QHBoxLayout()
-        for b in (self.connect_button, self.doctor_button, self.disconnect_button):
+        for b in (self.add_button, self.connect_button, self.doctor_button, self.disconnect_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.details)
+        self.add_button.clicked.connect(self.add_host)
         self.connect_button.clicked.connect(lambda: self._on_selected(self.connect_host))
         self.doctor_button.clicked.connect(lambda: self._on_selected(self.doctor_host))
         self.disconnect_button.clicked.connect(lambda: self._on_selected(self.disconnect_host))
@@ -84,6 +88,8 @@ class EnginesPage(QWidget):
             remote = self.remotes.get(p.name)
             state = remote.status.state if remote else "disconnected"
             self._set_row(i, f"{p.name}  ({p.user}@{p.host}:{p.port})", state, self._gpu_text(p.name))
+            if (gpu_item := self.table.item(i, 2)) is not None:
+                gpu_item.setToolTip(self._gpu_detail(p.name))
 
     def row_of(self, name: str) -> int:
         names = [p.name for p in self.store.all()]
@@ -98,6 +104,12 @@ class EnginesPage(QWidget):
             self.table.setItem(row, column, QTableWidgetItem(text))
 
     def _gpu_text(self, name: str) -> str:
+        """The first GPU (name, memory, load) and how many more: the row stays readable; the whole
+        doctor line is the cell's tooltip."""
+        gpus = self._gpu_detail(name).split("; ")
+        return gpus[0] + (f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else "")
+
+    def _gpu_detail(self, name: str) -> str:
         gpu = next((c for c in self.checks.get(name, []) if c.name == "gpu"), None)
         return gpu.detail if gpu else ""
 
@@ -123,29 +135,53 @@ class EnginesPage(QWidget):
 
     # ------------------------------------------------------------------ actions
 
-    def connect_host(self, name: str) -> None:
-        profile = self.store.get(name)
-        self.status_changed.emit(name, RemoteStatus("connecting"))
-        self.tasks.run(lambda: peek_host_key(profile, self.known_hosts),
-                       lambda info: self._peeked(profile, info), self._fail(name), heavy=False)  # fmt: skip
+    def add_host(self) -> HostProfile | None:
+        """Ask for a host (``HostDialog``), keep it and select its row; None when cancelled."""
+        dialog = HostDialog(self)
+        if dialog.exec() != HostDialog.DialogCode.Accepted or dialog.profile is None:
+            return None
+        self.store.put(dialog.profile)
+        self.reload()
+        self.table.selectRow(self.row_of(dialog.profile.name))
+        self.details.setText(f"{dialog.profile.name} added: Doctor checks it, Connect starts its engine.")
+        return dialog.profile
 
-    def _peeked(self, profile: HostProfile, info: HostKeyInfo) -> None:
-        if not info.trusted and not self.ask(info.host_id, info.fingerprint, info.kind):
-            self.status_changed.emit(profile.name, RemoteStatus("disconnected", "host key not trusted"))
-            return
-        remote = RemoteEngine(profile, known_hosts=self.known_hosts, accept_fingerprint=info.fingerprint,
+    def connect_host(self, name: str) -> None:
+        self.status_changed.emit(name, RemoteStatus("connecting"))
+        self._with_trusted_key(name, self._connect)
+
+    def _with_trusted_key(self, name: str, then: Callable[[HostProfile, str], None]) -> None:
+        """Look at the host's key (I/O pool), ask about an unknown one (GUI thread), then ``then(profile,
+        fingerprint)`` with the key the user accepted; a declined key goes no further."""
+        profile = self.store.get(name)
+
+        def peeked(info: HostKeyInfo) -> None:
+            if not info.trusted and not self.ask(info.host_id, info.fingerprint, info.kind):
+                self.status_changed.emit(name, RemoteStatus("disconnected", "host key not trusted"))
+                return
+            then(profile, info.fingerprint)
+
+        self.tasks.run(
+            lambda: peek_host_key(profile, self.known_hosts), peeked, self._fail(name), heavy=False
+        )
+
+    def _connect(self, profile: HostProfile, fingerprint: str) -> None:
+        remote = RemoteEngine(profile, known_hosts=self.known_hosts, accept_fingerprint=fingerprint,
                               on_status=lambda s: self.status_changed.emit(profile.name, s))  # fmt: skip
         self.remotes[profile.name] = remote
         self.tasks.run(remote.connect, lambda _: None, self._fail(profile.name), heavy=False)
 
     def doctor_host(self, name: str) -> None:
-        profile = self.store.get(name)
+        """The host's checklist; a host met for the first time has its key asked about first."""
+        self._with_trusted_key(name, self._doctor)
 
+    def _doctor(self, profile: HostProfile, fingerprint: str) -> None:
         def work() -> list[Check]:
-            with SshConnection(profile, self.known_hosts) as conn:
+            with SshConnection(profile, self.known_hosts, accept_fingerprint=fingerprint) as conn:
                 conn.open()
                 return run_doctor(conn, EnginePlan(resolve_work_dir(conn, profile.work_dir)).work_dir)
 
+        name = profile.name
         self.tasks.run(work, lambda checks: self._doctored(name, checks), self._fail(name), heavy=False)
 
     def _doctored(self, name: str, checks: list[Check]) -> None:
@@ -158,6 +194,7 @@ class EnginesPage(QWidget):
         item = self.table.item(self.row_of(name), 2)
         if item is not None:
             item.setText(self._gpu_text(name))
+            item.setToolTip(self._gpu_detail(name))
 
     def disconnect_host(self, name: str) -> None:
         remote = self.remotes.pop(name, None)

@@ -20,7 +20,8 @@ class FingerprintDialog(QDialog):
         self.fingerprint_label.setFont(mono)
         self.fingerprint_label.setObjectName("fingerprint")
         advice = QLabel(
-            "Compare it with the fingerprint your provider shows (or `ssh-keygen -lf` of the host's key).\n"
+            "Compare it with the fingerprint your provider shows (or what ssh-keygen -lf prints for the "
+            "host's key).\n"
             "Trust it only if they are the same: a different key means someone may be in between."
         )
         advice.setWordWrap(True)

@@ -1,11 +1,14 @@
 """Shared pieces of the SSH host tests: a fast bootstrap (the remote venv reuses this machine's installed
-packages and gets only the app's wheel) and the demo spec."""
+packages and gets only the app's wheel), the demo spec and the sha256 of a video's encoded streams."""
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import sysconfig
 from pathlib import Path
+
+import av
 
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.pipeline import TransformSpec
@@ -34,3 +37,16 @@ def demo_spec(output: Path, source: Path | None = None, chunk: int = 25) -> Tran
         source=str(source or demo_content().clip), output=str(output),
         persona=demo_content().persona_name, output_settings={**FAST, "chunk_frames": chunk},
     )  # fmt: skip
+
+
+def streams_sha256(video: Path) -> str:
+    """sha256 of every packet of every stream (bytes and timestamps, in file order): equal for two
+    renders whose encoded pictures and sound are byte-identical. The file's own sha256 differs per run:
+    its C2PA manifest is signed per job (job id, time), and the spec has no switch to leave it out."""
+    digest = hashlib.sha256()
+    with av.open(str(video)) as container:
+        for packet in container.demux():
+            if packet.size:
+                digest.update(f"{packet.stream.index}:{packet.pts}:{packet.dts}:{packet.size};".encode())
+                digest.update(bytes(packet))
+    return digest.hexdigest()

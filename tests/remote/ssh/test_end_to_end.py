@@ -1,6 +1,6 @@
 """The whole path against a real sshd: add the host (its unknown key shown with ssh-keygen's fingerprint),
 doctor, bootstrap into a fresh dir, the engine started detached, the tunnel, the demo transform through
-it, and the result equal to a local run."""
+it, and the result equal to a local run (frame by frame, and the sha256 of its encoded streams)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from layer_desktop.remote.ssh.doctor import run_doctor
 from layer_desktop.remote.ssh.session import RemoteEngine
 from tests.clips import decode
 from tests.remote.ssh.conftest import SshWorld
-from tests.remote.ssh.helpers import demo_spec, demo_store, fast_bootstrap
+from tests.remote.ssh.helpers import demo_spec, demo_store, fast_bootstrap, streams_sha256
 
 pytestmark = [pytest.mark.sshd, pytest.mark.slow]
 
@@ -68,5 +68,8 @@ def test_add_doctor_bootstrap_connect_and_render_the_demo(ssh_world: SshWorld, t
     ours, theirs = decode(result), decode(Path(local.output))
     assert len(ours) == len(theirs) == 100
     assert all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
+    # byte for byte: the same encoded streams (the files differ only by their per-job C2PA manifest)
+    assert spec.disclosure.watermark is False  # the per-job invisible mark would differ too
+    assert streams_sha256(result) == streams_sha256(Path(local.output))
     # the engine keeps running on the host after the app disconnected
     os.kill(rt.pid, 0)

@@ -5,6 +5,7 @@ log or file on either side."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import queue
 import signal
@@ -115,7 +116,10 @@ def test_killed_sshd_mid_upload_resumes_and_no_secret_leaks(ssh_world: SshWorld,
     server, profile = bootstrapped(ssh_world)
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(24 * 1024**2))
+    sha = hashlib.sha256(big.read_bytes()).hexdigest()
+    part = Path(profile.work_dir) / "engine" / "uploads" / f"{sha}.part"
     sent: list[int] = []
+    killed_at: list[int] = []
     with RemoteEngine(profile, known_hosts=ssh_world.known_hosts) as remote, remote.client() as client:
         token = remote.endpoint().token
         killed = threading.Event()
@@ -124,17 +128,26 @@ def test_killed_sshd_mid_upload_resumes_and_no_secret_leaks(ssh_world: SshWorld,
             sent.append(done)
             if done >= 8 * 1024**2 and not killed.is_set():
                 killed.set()
+                killed_at.append(done)
+                # the stream pauses here; once the bytes on the wire reached the engine, cut the link:
+                # what the engine received must not be sent again
+                deadline = time.monotonic() + 20
+                while (part.stat().st_size if part.exists() else 0) < done and time.monotonic() < deadline:
+                    time.sleep(0.05)
                 for child in server.children():  # the connection's own sshd process
                     os.kill(child, signal.SIGKILL)
 
         info = client.upload(big, progress)
-    sha = hashlib.sha256(big.read_bytes()).hexdigest()
     assert killed.is_set() and info.media_id == sha and info.size == big.stat().st_size
     stored = [p for p in (Path(profile.work_dir) / "engine" / "media").rglob("*") if p.is_file()]
     assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in stored] == [sha]  # what arrived is intact
-    # offsets the client saw confirmed: each step is one 1 MiB piece; a re-sent piece shows as a repeat
+    # the offsets the client sent, piece by piece, and the engine's offset it resumed from: pieces
+    # written after the link died never arrived; of what reached the engine, at most 1 MiB is sent again
     steps = [b - a for a, b in zip([0, *sent], sent, strict=False)]
-    assert max(steps) <= 1024**2 and sent.count(sent[-1]) == 1
+    assert max(steps) <= 1024**2 and sent[-1] == big.stat().st_size
+    resumed = [b for a, b in itertools.pairwise(sent) if b <= a]
+    assert len(resumed) == 1, sent  # the link broke once and the upload resumed once
+    assert killed_at[0] - resumed[0] < 1024**2, f"resumed at {resumed[0]} after {killed_at[0]} arrived"
     assert_no_secret(ssh_world, profile, token)
 
 
