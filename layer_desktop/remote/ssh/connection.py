@@ -224,8 +224,8 @@ def _drain(chan: paramiko.Channel, deadline: float) -> tuple[str, str]:
             out += chan.recv(65536)
         elif chan.recv_stderr_ready():
             err += chan.recv_stderr(65536)
-        elif chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
-            break
+        elif chan.exit_status_ready() and (chan.eof_received or chan.closed):
+            break  # sshd may send the exit status before the last output (the sentinel): wait for EOF
         elif time.monotonic() > deadline:
             raise TimeoutError
         else:
