@@ -197,6 +197,32 @@ def shoot_new_dialogs(window: Any, save: Callable[[str, Any], None]) -> None:
         wait_until(settings.isVisible, 5, "the settings dialog")
         save(f"{13 + i}-settings-{page.lower()}", settings)
         settings.close()
+    shoot_talking_heads(window, save)
+
+
+def shoot_talking_heads(window: Any, save: Callable[[str, Any], None]) -> None:
+    """File › New talking head (with its preview) and the catalogue batch dialog; the Add-host form."""
+    from layer_desktop.ui.widgets.host_dialog import HostDialog
+
+    window.new_talking_head()
+    talk = window.talk_dialog
+    wait_until(talk.isVisible, 5, "the talking-head dialog")
+    talk.photo.setText(str(REPO / "resources" / "demo" / "grace_hopper.jpg"))
+    talk.script.setPlainText("Our new travel mug keeps coffee hot for twelve hours.")
+    talk.preview_button.click()
+    wait_until(lambda: talk.status.text().startswith("Preview:"), 120, "the talking-head preview")
+    save("19-dialog-talking-head", talk)
+    talk.close()
+    window.talking_head_batch()
+    batch = window.talk_batch_dialog
+    wait_until(batch.isVisible, 5, "the catalogue dialog")
+    save("20-dialog-talking-head-batch", batch)
+    batch.close()
+    host = HostDialog(window)
+    host.show()
+    wait_until(host.isVisible, 5, "the add-host form")
+    save("21-dialog-add-host", host)
+    host.close()
 
 
 def main(argv: list[str] | None = None) -> int:
