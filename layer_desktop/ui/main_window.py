@@ -21,7 +21,7 @@ from layer_desktop.engine.server.home import EngineHome
 from layer_desktop.paths import app_paths
 from layer_desktop.ui.document import MediaDocument
 from layer_desktop.ui.edit_actions import EditActions
-from layer_desktop.ui.engine_link import EngineLink, describe
+from layer_desktop.ui.engine_link import EngineLink, RemoteEngineLink, describe
 from layer_desktop.ui.errors import ErrorReporter, show_error
 from layer_desktop.ui.face_target import FaceTargetActions
 from layer_desktop.ui.menus import build_menus
@@ -32,7 +32,7 @@ from layer_desktop.ui.project import ProjectDocument
 from layer_desktop.ui.project_actions import ProjectActions
 from layer_desktop.ui.publish_actions import PublishActions
 from layer_desktop.ui.publishing import Publisher
-from layer_desktop.ui.queue import RenderQueue
+from layer_desktop.ui.queue import RenderQueue, host_engine
 from layer_desktop.ui.review_flow import ReviewActions
 from layer_desktop.ui.scrub import ScrubProxies
 from layer_desktop.ui.session_memory import remember_session
@@ -143,7 +143,8 @@ class MainWindow(
         self.dock_media = self._dock("Media", self.info_label, right)
         self.tabifyDockWidget(self.dock_review, self.dock_media)
         # this computer and the GPU hosts reached over SSH
-        self.dock_engines = self._dock("Engines", EnginesPage(self.tasks), right)
+        self.engines_page = EnginesPage(self.tasks)
+        self.dock_engines = self._dock("Engines", self.engines_page, right)
         self.tabifyDockWidget(self.dock_media, self.dock_engines)
         self.dock_review.raise_()
         if self.queue is not None:
@@ -152,6 +153,8 @@ class MainWindow(
             self.queue_panel.publish_requested.connect(lambda path: self.publish_file(Path(path)))
             self.queue_panel.message.connect(self.statusBar().showMessage)
             self.dock_queue = self._dock("Queue", self.queue_panel, bottom)
+            self.engines_page.engine_connected.connect(self._host_connected)  # renders can go there now
+            self.engines_page.engine_disconnected.connect(self.queue.remove_link)
             self.resizeDocks([self.dock_queue], [230], Qt.Orientation.Vertical)  # 3 rows and the log
         self.resizeDocks([self.dock_personas, self.dock_review], [250, 300], Qt.Orientation.Horizontal)
         self.statusBar().addPermanentWidget(self.tracking_label)
@@ -192,6 +195,13 @@ class MainWindow(
         link.failed.connect(self._on_error)
         queue.failed.connect(self._on_queue_refused)
         link.start()
+
+    def _host_connected(self, name: str) -> None:
+        """A host's engine answers: the queue can send jobs to it (a reconnect keeps the same link)."""
+        remote = self.engines_page.engine_for(name)
+        if self.queue is None or remote is None or host_engine(name) in self.queue.links:
+            return
+        self.queue.add_link(name, RemoteEngineLink(self.tasks, remote, self))
 
     # ------------------------------------------------------------------ settings
     def _restore_layout(self) -> None:
@@ -245,7 +255,8 @@ class MainWindow(
         remember_session(self.project.path)  # the next start opens it again (None: the untitled autosave)
         self._save_layout()
         if self.queue is not None:
-            self.queue.stop()
+            self.queue.stop()  # and the hosts' links
+        self.engines_page.shutdown()  # tunnels closed; the hosts' engines and jobs keep running
         self.overlays.close()  # its tracking pass stops at the next frame: the shutdown waits for it
         self.scrub.close()  # the proxy build stops at its next frame (and resumes next time)
         self.publisher.cancel()  # an upload stops at its next block (and resumes on the next Publish)

@@ -4,6 +4,10 @@ Each followed job has one thread blocked on its event stream (its own client; cl
 the stream) — the events reach the GUI thread as signals. Where each job's video goes is kept in
 ``<data>/queue.json``, so after an app restart the queue re-attaches to the engine's jobs and still
 knows where to put their results.
+
+Jobs go to the local engine or to a connected host's engine: the queue holds one link per engine
+(``"local"`` and ``"host:NAME"`` for each host the Engines page connected) and each job keeps the name
+of the link it was sent through — its events, result, cancel, retry and re-render use that link.
 """
 
 from __future__ import annotations
@@ -19,12 +23,20 @@ from PySide6.QtCore import QObject, Signal
 from layer_desktop.engine.pipeline import TransformSpec
 from layer_desktop.engine.server.schemas import TERMINAL, JobEvent, JobInfo
 from layer_desktop.engine.talking.spec import TalkSpec
-from layer_desktop.errors import JobFailedError
+from layer_desktop.errors import EngineUnavailableError, JobFailedError
 from layer_desktop.paths import app_paths
 from layer_desktop.settings import write_atomic
 from layer_desktop.ui.engine_link import EngineLink, RemoteEngineLink
 
 log = logging.getLogger(__name__)
+
+Link = EngineLink | RemoteEngineLink
+LOCAL = "local"
+
+
+def host_engine(name: str) -> str:
+    """The engine choice of a connected host (what ``submit(engine=…)`` takes)."""
+    return f"host:{name}"
 
 
 @dataclass
@@ -37,14 +49,15 @@ class QueuedJob:
     log: list[str] = field(default_factory=list)
     downloaded: bool = False
     last_event: int = 0  # the newest event seen: a re-render is followed from here
-    engine: str = "local"  # where it runs: "local" or "remote: HOST"
+    engine: str = "local"  # where it runs, as shown: "local" or "remote: HOST"
+    via: str = LOCAL  # the queue's link it was sent through: "local" or "host:NAME"
 
 
 class _Follower(threading.Thread):
-    def __init__(self, queue: RenderQueue, job_id: str, after: int) -> None:
+    def __init__(self, queue: RenderQueue, link: Link, job_id: str, after: int) -> None:
         super().__init__(name=f"layer-follow-{job_id}", daemon=True)
         self.queue, self.job_id, self.after = queue, job_id, after
-        self.client = queue.link.new_client()
+        self.client = link.new_client()
         self.stopping = False
 
     def run(self) -> None:
@@ -79,9 +92,12 @@ class RenderQueue(QObject):
         str, object
     )  # (job id, JobFailedError) when a job (or its re-render) failed on the engine
 
-    def __init__(self, link: EngineLink | RemoteEngineLink, parent: QObject | None = None) -> None:
+    links_changed = Signal()  # a host's engine was added or removed
+
+    def __init__(self, link: Link, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.link = link
+        self.link = link  # the local engine's (or the only one's)
+        self.links: dict[str, Link] = {LOCAL: link}
         self.jobs: dict[str, QueuedJob] = {}
         self._followers: dict[str, _Follower] = {}
         self._targets = _load_targets()
@@ -89,28 +105,97 @@ class RenderQueue(QObject):
         self.downloaded.connect(self._on_downloaded)
         self.follow_failed.connect(lambda job_id, exc: self.failed.emit(exc))
 
+    # ------------------------------------------------------------------ engines
+    def add_link(self, name: str, link: Link) -> None:
+        """Let jobs go to host ``name``'s engine (``engine="host:NAME"``); the queue owns the link now.
+        Its jobs still followed before a disconnect are followed again from their last event."""
+        key = host_engine(name)
+        old = self.links.get(key)
+        if old is link:
+            return
+        if old is not None:
+            old.stop()
+        self.links[key] = link
+        for job_id, job in self.jobs.items():
+            if job.via == key and job.info.state not in TERMINAL and job_id not in self._followers:
+                self._follow(job_id, job.last_event)
+        self.links_changed.emit()
+
+    def remove_link(self, name: str) -> None:
+        """Host ``name`` disconnected: stop following its jobs (they keep running on the host)."""
+        key = host_engine(name)
+        link = self.links.pop(key, None)
+        if link is None:
+            return
+        for job_id in [j for j, job in self.jobs.items() if job.via == key]:
+            follower = self._followers.pop(job_id, None)
+            if follower is not None:
+                follower.stop()
+        link.stop()
+        self.links_changed.emit()
+
+    def hosts(self) -> list[str]:
+        """The connected hosts a job can go to."""
+        return [key.removeprefix("host:") for key in self.links if key != LOCAL]
+
+    def _link(self, engine: str) -> Link:
+        link = self.links.get(engine)
+        if link is None:
+            name = engine.removeprefix("host:")
+            raise EngineUnavailableError(
+                f"The engine {name!r} is not connected.",
+                hint="Connect the host on the Engines page, or render on the local engine.",
+            )
+        return link
+
     # ------------------------------------------------------------------ actions
-    def submit(self, spec: TransformSpec) -> None:
-        """Send ``spec`` to the engine (source linked or uploaded, persona synced) and follow it."""
+    def submit(self, spec: TransformSpec, engine: str = LOCAL) -> None:
+        """Send ``spec`` to ``engine`` ("local" or "host:NAME"; source linked or uploaded, persona
+        synced) and follow it."""
+        try:
+            link = self._link(engine)
+        except EngineUnavailableError as exc:
+            self.failed.emit(exc)
+            return
         target = Path(spec.output)
-        self.link.tasks.run(
-            lambda: self.link.client().submit_transform(spec),
-            lambda info: self._add(info, target, spec),
+        link.tasks.run(
+            lambda: link.client().submit_transform(spec),
+            lambda info: self._add(info, target, spec, engine),
             self.failed.emit,
             heavy=False,
         )
 
-    def submit_talk(self, spec: TalkSpec) -> None:
+    def submit_talk(self, spec: TalkSpec, engine: str = LOCAL) -> None:
         """Send a talking head to the engine (photo uploaded, persona synced) and follow it."""
         from layer_desktop.engine.talking.remote import submit_talk
 
+        try:
+            link = self._link(engine)
+        except EngineUnavailableError as exc:
+            self.failed.emit(exc)
+            return
         target = Path(spec.output)
-        self.link.tasks.run(
-            lambda: submit_talk(self.link.client(), spec),
-            lambda info: self._add(info, target, None),
+        link.tasks.run(
+            lambda: submit_talk(link.client(), spec),
+            lambda info: self._add(info, target, None, engine),
             self.failed.emit,
             heavy=False,
         )
+
+    def link_of(self, job_id: str) -> Link:
+        """The link a job went through (the local one for a job this queue does not know); raises
+        ``EngineUnavailableError`` when its host is no longer connected."""
+        job = self.jobs.get(job_id)
+        return self._link(job.via if job is not None else LOCAL)
+
+    def _job_link(self, job_id: str) -> Link | None:
+        """The link a job was sent through; None (and ``failed`` emitted) when its host is gone."""
+        job = self.jobs.get(job_id)
+        try:
+            return self._link(job.via if job is not None else LOCAL)
+        except EngineUnavailableError as exc:
+            self.failed.emit(exc)
+            return None
 
     def rerender(self, job_id: str, first: int, last: int, changes: dict[str, str]) -> None:
         """Re-render frames ``first`` .. ``last`` of a finished job with ``changes``; the job is followed
@@ -126,8 +211,11 @@ class RenderQueue(QObject):
             self.changed.emit(info.job_id)
             self._follow(info.job_id, job.last_event)
 
-        self.link.tasks.run(
-            lambda: self.link.client().rerender(job_id, first, last, changes),
+        link = self._job_link(job_id)
+        if link is None:
+            return
+        link.tasks.run(
+            lambda: link.client().rerender(job_id, first, last, changes),
             done,
             self.failed.emit,
             heavy=False,
@@ -138,28 +226,33 @@ class RenderQueue(QObject):
         self.link.tasks.run(self.link.client().jobs, self._on_listed, self.failed.emit, heavy=False)
 
     def cancel(self, job_id: str) -> None:
-        self.link.tasks.run(
-            lambda: self.link.client().cancel(job_id), self._update, self.failed.emit, heavy=False
-        )
+        link = self._job_link(job_id)
+        if link is None:
+            return
+        link.tasks.run(lambda: link.client().cancel(job_id), self._update, self.failed.emit, heavy=False)
 
     def retry(self, job_id: str) -> None:
         job = self.jobs[job_id]
         if job.spec is not None:
-            self.submit(job.spec)
+            self.submit(job.spec, job.via)
 
     def target_of(self, job_id: str) -> Path | None:
         job = self.jobs.get(job_id)
         return job.target if job is not None else None
 
     def stop(self) -> None:
+        """Stop following (the jobs keep running) and close the hosts' links."""
         for follower in list(self._followers.values()):
             follower.stop()
         self._followers.clear()
+        for key in [k for k in self.links if k != LOCAL]:
+            self.links.pop(key).stop()
 
     # ------------------------------------------------------------------ state
-    def _add(self, info: JobInfo, target: Path | None, spec: TransformSpec | None) -> None:
-        self.jobs[info.job_id] = QueuedJob(info, target, spec, engine=self.link.label)
-        self.jobs[info.job_id].log.append(f"runs on the {self.link.label} engine")
+    def _add(self, info: JobInfo, target: Path | None, spec: TransformSpec | None, via: str = LOCAL) -> None:
+        label = self.links[via].label if via in self.links else via
+        self.jobs[info.job_id] = QueuedJob(info, target, spec, engine=label, via=via)
+        self.jobs[info.job_id].log.append(f"runs on the {label} engine")
         if target is not None:
             self._targets[info.job_id] = str(target)
             _save_targets(self._targets)
@@ -184,7 +277,11 @@ class RenderQueue(QObject):
         old = self._followers.pop(job_id, None)
         if old is not None:
             old.stop()
-        follower = _Follower(self, job_id, after)
+        job = self.jobs.get(job_id)
+        link = self.links.get(job.via if job is not None else LOCAL)
+        if link is None:  # its host disconnected: followed again when it connects
+            return
+        follower = _Follower(self, link, job_id, after)
         self._followers[job_id] = follower
         follower.start()
 

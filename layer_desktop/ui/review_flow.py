@@ -51,7 +51,8 @@ class ReviewActions:
         """Open the Render dialog (output path, encoding, range, engine, voice, mark)."""
         if not self._can_render():
             return
-        dialog = RenderDialog(self.project.state, self.document.frame_count, self._last_render, self)
+        hosts = self.queue.hosts() if self.queue is not None else []
+        dialog = RenderDialog(self.project.state, self.document.frame_count, self._last_render, self, hosts)
         self.render_dialog = dialog
         dialog.accepted.connect(lambda: self._render_with(dialog.choice(), dialog.spec()))
         dialog.open()
@@ -92,7 +93,7 @@ class ReviewActions:
         target.parent.mkdir(parents=True, exist_ok=True)
         self._last_render = choice
         self._render_target = str(target)
-        self.queue.submit(spec)
+        self.queue.submit(spec, choice.engine)
         self.statusBar().showMessage(f"Queued {Path(spec.source).name} → {target}")
 
     def _on_submitted(self: MainWindow, job_id: str, target: str) -> None:
@@ -117,7 +118,11 @@ class ReviewActions:
             self._load_review(state.job_id, Path(state.output))
 
     def _load_review(self: MainWindow, job_id: str, output: Path) -> None:
-        link = self.engine_link
+        try:  # a host's job: its records are on the host's engine
+            link = self.queue.link_of(job_id) if self.queue is not None else self.engine_link
+        except LayerError as exc:  # that host is no longer connected
+            self._on_error(exc)
+            return
         assert link is not None
 
         def fetch() -> tuple[list[FlaggedRange], dict[str, np.ndarray]]:

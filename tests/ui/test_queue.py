@@ -8,8 +8,15 @@ from pathlib import Path
 import av
 from pytestqt.qtbot import QtBot
 
+from layer_desktop.engine.pipeline import TransformSpec
 from layer_desktop.engine.server.home import EngineHome
+from layer_desktop.errors import EngineUnavailableError
+from layer_desktop.remote.ssh.hosts import HostProfile
+from layer_desktop.remote.ssh.session import RemoteEngine
+from layer_desktop.ui.engine_link import EngineLink, RemoteEngineLink
 from layer_desktop.ui.main_window import MainWindow
+from layer_desktop.ui.queue import RenderQueue
+from layer_desktop.ui.tasks import TaskManager
 from layer_desktop.ui.widgets.queue_panel import QueuePanel
 
 
@@ -59,3 +66,33 @@ def test_render_without_a_video_says_what_to_do(qtbot: QtBot, tmp_path: Path, mo
     window.render_current()
     assert "Open a video first" in str(shown[0])
     window.close()
+
+
+def test_a_host_joins_and_leaves_the_queue_and_a_job_for_a_gone_host_is_refused(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A connected host's link joins the queue beside the local one (``host:NAME``); once the host is
+    removed, a job for it is refused with what to do instead of falling back to the local engine.
+    (The render that goes through a host's link: tests/ui/test_remote_engine.py.)"""
+    tasks = TaskManager()
+    local = EngineLink(tasks, EngineHome(tmp_path / "engine"))  # never started: nothing may reach it
+    queue = RenderQueue(local)
+    refused: list[BaseException] = []
+    queue.failed.connect(refused.append)
+    remote = RemoteEngine(HostProfile(name="box", host="203.0.113.7"))  # known, not connected
+    link = RemoteEngineLink(tasks, remote)
+    spec = TransformSpec(source=str(tmp_path / "in.mp4"), output=str(tmp_path / "out.mp4"), persona="demo")
+    try:
+        with qtbot.waitSignal(queue.links_changed):
+            queue.add_link("box", link)
+        assert queue.hosts() == ["box"] and queue.links == {"local": local, "host:box": link}
+        with qtbot.waitSignal(queue.links_changed):
+            queue.remove_link("box")
+        assert queue.hosts() == [] and queue.links == {"local": local}
+        queue.submit(spec, engine="host:box")
+        assert len(refused) == 1 and "'box' is not connected" in str(refused[0])
+        assert isinstance(refused[0], EngineUnavailableError) and "Engines page" in refused[0].hint
+        assert queue.jobs == {} and local._client is None  # the local engine was never asked
+    finally:
+        queue.stop()
+        tasks.shutdown()

@@ -3,7 +3,8 @@ Doctor buttons.
 
 Network work runs on the task manager's I/O pool; a host's unknown key is asked about on the GUI thread
 (``FingerprintDialog``) between looking at the key and logging in; status changes of a connected host come
-from its reconnect thread and are marshalled here by a queued signal."""
+from its reconnect thread and are marshalled here by a queued signal. ``engine_connected`` /
+``engine_disconnected`` tell the window when a host's engine can take jobs (and when it no longer can)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ _MARK = {"ok": "✔", "warning": "⚠", "failure": "✖"}
 
 class EnginesPage(QWidget):
     status_changed = Signal(str, object)  # host name, RemoteStatus (from any thread)
+    engine_connected = Signal(str)  # host name: its engine answers (again, after a reconnect)
+    engine_disconnected = Signal(str)  # host name: disconnected on this page
 
     def __init__(
         self,
@@ -124,6 +127,8 @@ class EnginesPage(QWidget):
         text = status.state + (f": {status.reason}" if status.reason else "")
         if item is not None:
             item.setText(text)
+        if status.state == "connected" and name in self.remotes:
+            self.engine_connected.emit(name)
 
     def _fail(self, name: str) -> Callable[[BaseException], None]:
         def show(exc: BaseException) -> None:
@@ -199,6 +204,7 @@ class EnginesPage(QWidget):
     def disconnect_host(self, name: str) -> None:
         remote = self.remotes.pop(name, None)
         if remote is not None:
+            self.engine_disconnected.emit(name)
             remote.disconnect()
 
     def engine_for(self, name: str) -> RemoteEngine | None:

@@ -10,6 +10,7 @@ overwritten after asking.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -49,19 +50,28 @@ LIPSYNC_TEXT = {
 PRESETS = ("ultrafast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
-def engine_choices() -> list[tuple[str, str]]:
-    """(name, label) of the engines a render can go to. Hook for the remote hosts of issue 16: their
-    Engines dock appends its hosts here."""
-    return [("local", "Local engine (this computer)")]
+def engine_choices(hosts: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(name, label) of the engines a render can go to: the local one and each connected host
+    (``host:NAME``, what ``RenderQueue.submit(engine=…)`` takes)."""
+    return [("local", "Local engine (this computer)")] + [
+        (f"host:{name}", f"{name} (GPU host over SSH)") for name in hosts
+    ]
 
 
 class RenderDialog(QDialog):
-    """``spec()`` is the validated job once accepted; ``choice()`` what to remember for Ctrl+Shift+R."""
+    """``spec()`` is the validated job once accepted; ``choice()`` what to remember for Ctrl+Shift+R.
+    ``hosts``: the connected GPU hosts, offered as engines beside the local one."""
 
     def __init__(
-        self, state: ProjectState, frame_count: int, last: RenderChoice | None, parent: QWidget | None = None
+        self,
+        state: ProjectState,
+        frame_count: int,
+        last: RenderChoice | None,
+        parent: QWidget | None = None,
+        hosts: Sequence[str] = (),
     ) -> None:
         super().__init__(parent)
+        self.hosts = tuple(hosts)
         self.setObjectName("renderDialog")
         self.setWindowTitle("Render video")
         self.setMinimumWidth(560)
@@ -91,8 +101,9 @@ class RenderDialog(QDialog):
             self.range_box.addItem(text, key)
         self.range_box.setCurrentIndex(list(RANGE_TEXT).index(c.range))
         self.engine_box = QComboBox()
-        for name, label in engine_choices():
+        for name, label in engine_choices(self.hosts):
             self.engine_box.addItem(label, name)
+        self.engine_box.setCurrentIndex(max(0, self.engine_box.findData(c.engine)))  # a host still connected
         self.voice_check = QCheckBox("Convert the voice to the persona's")
         self.voice_check.setChecked(c.voice.enabled)
         self.voice_backend = _combo(["world", "elevenlabs"], c.voice.backend)
