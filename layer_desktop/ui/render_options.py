@@ -40,7 +40,7 @@ class RenderChoice(BaseModel):
     container: Container = "mp4"
     output_settings: Output = Output()
     range: RenderRange = "whole"
-    engine: str = LOCAL_ENGINE  # a remote host's name once the Engines page lists hosts (issue 16)
+    engine: str = LOCAL_ENGINE  # "local" or "host:NAME" (a GPU host connected on the Engines page)
     voice: Voice = Voice()
     lipsync: LipSyncOptions = LipSyncOptions()  # off unless chosen: the mouth follows the output's audio
     disclosure: Disclosure = Disclosure()  # the visible mark and the invisible watermark
