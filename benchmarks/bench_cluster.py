@@ -72,7 +72,8 @@ def main() -> None:
         started = time.perf_counter()
         single = run_transform(spec("one.mp4"), store=store)
         one = time.perf_counter() - started
-        ray.init(num_cpus=args.workers, num_gpus=args.workers, include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=args.workers, num_gpus=args.workers, include_dashboard=False,
+                 log_to_driver=False)  # fmt: skip
         spans: list[tuple[float, float]] = []
         started = time.perf_counter()
         report = run_transform_on_cluster(

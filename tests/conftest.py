@@ -136,6 +136,7 @@ def ray_cluster() -> Iterator[Any]:
     import ray
 
     ray.init(
+        address="local",  # always a new cluster: never one a `ray start` left running on this machine
         num_cpus=2, num_gpus=2, object_store_memory=100 * 1024 * 1024, include_dashboard=False,
         log_to_driver=False,
     )  # fmt: skip

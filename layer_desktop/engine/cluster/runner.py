@@ -81,7 +81,7 @@ def _connect(ray: Any, address: str | None) -> None:
         return
     try:
         if address == "local":
-            ray.init(include_dashboard=False, log_to_driver=False)
+            ray.init(address="local", include_dashboard=False, log_to_driver=False)
         else:
             ray.init(address=address or "auto", log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
