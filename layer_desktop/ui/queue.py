@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from layer_desktop.engine.client import EngineClient
 from layer_desktop.engine.pipeline import TransformSpec
 from layer_desktop.engine.server.schemas import TERMINAL, JobEvent, JobInfo
 from layer_desktop.engine.talking.spec import TalkSpec
@@ -152,32 +154,25 @@ class RenderQueue(QObject):
     def submit(self, spec: TransformSpec, engine: str = LOCAL) -> None:
         """Send ``spec`` to ``engine`` ("local" or "host:NAME"; source linked or uploaded, persona
         synced) and follow it."""
-        try:
-            link = self._link(engine)
-        except EngineUnavailableError as exc:
-            self.failed.emit(exc)
-            return
-        target = Path(spec.output)
-        link.tasks.run(
-            lambda: link.client().submit_transform(spec),
-            lambda info: self._add(info, target, spec, engine),
-            self.failed.emit,
-            heavy=False,
-        )
+        self._send(engine, lambda client: client.submit_transform(spec), Path(spec.output), spec)
 
     def submit_talk(self, spec: TalkSpec, engine: str = LOCAL) -> None:
         """Send a talking head to the engine (photo uploaded, persona synced) and follow it."""
         from layer_desktop.engine.talking.remote import submit_talk
 
+        self._send(engine, lambda client: submit_talk(client, spec), Path(spec.output), None)
+
+    def _send(
+        self, engine: str, call: Callable[[EngineClient], JobInfo], target: Path, spec: TransformSpec | None
+    ) -> None:
         try:
             link = self._link(engine)
         except EngineUnavailableError as exc:
             self.failed.emit(exc)
             return
-        target = Path(spec.output)
         link.tasks.run(
-            lambda: submit_talk(link.client(), spec),
-            lambda info: self._add(info, target, None, engine),
+            lambda: call(link.client()),
+            lambda info: self._add(info, target, spec, engine),
             self.failed.emit,
             heavy=False,
         )
