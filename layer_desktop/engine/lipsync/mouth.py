@@ -153,6 +153,9 @@ def _light(rgb: ImageRGB, lm: F64) -> float:
 # where one tooth meets the next, from the middle of the mouth outwards (fractions of the inter-ocular
 # distance: central incisors ~8.5 mm, laterals ~6.5 mm, canines ~7.5 mm against ~63 mm between the eyes)
 UPPER_GAPS = (0.0, 0.135, 0.24, 0.36)
+# ivory, not grey: a neutral grey beside warm skin reads as blue (seen on a talking head of a warm-lit face)
+UPPER_TEETH = np.array([212.0, 198.0, 170.0])
+LOWER_TEETH = np.array([182.0, 168.0, 146.0])
 LOWER_GAPS = (0.0, 0.085, 0.17, 0.26)
 
 
@@ -203,14 +206,14 @@ def _cavity(shape: tuple[int, int], inner: F64, ax: _Axes, iod: float, light: fl
         teeth = np.zeros((h, w), np.float32)
         fill_polygon(teeth, band, 1.0)
         shade = _tooth_shade((h, w), front, ax, iod, tooth, UPPER_GAPS)
-        colour[teeth > 0] = np.array([196.0, 188.0, 176.0]) * light * shade[teeth > 0, None]
+        colour[teeth > 0] = UPPER_TEETH * light * shade[teeth > 0, None]
     if gap > 0.16 * iod:
         middle = lower[3:-3]  # lower teeth show in the middle only, not as a rim to the corners
         band = np.vstack([middle, middle[::-1] - 0.6 * tooth * ax.y])
         teeth = np.zeros((h, w), np.float32)
         fill_polygon(teeth, band, 1.0)
         shade = _tooth_shade((h, w), middle, ax, iod, -0.6 * tooth, LOWER_GAPS)
-        colour[teeth > 0] = np.array([168.0, 160.0, 150.0]) * light * shade[teeth > 0, None]
+        colour[teeth > 0] = LOWER_TEETH * light * shade[teeth > 0, None]
     soft = np.asarray(cv2.GaussianBlur(colour, (0, 0), max(0.6, 0.012 * iod)), np.float64)
     return np.asarray(cv2.GaussianBlur(alpha, (0, 0), 0.7), np.float32), soft
 
