@@ -70,7 +70,7 @@ class _Follower(threading.Thread):
             target = self.queue.target_of(self.job_id)
             if info.state == "done" and target is not None:
                 self.client.download(self.job_id, target)
-                self.queue.downloaded.emit(self.job_id, str(target))
+                self.queue.fetched.emit(self.job_id, str(target))
         except Exception as exc:  # the stream's end while stopping, or an engine error for the GUI
             if not self.stopping:
                 self.queue.follow_failed.emit(self.job_id, exc)
@@ -87,7 +87,8 @@ class RenderQueue(QObject):
     changed = Signal(str)  # job id whose row changed
     submitted = Signal(str, str)  # (job id, local target path) once the engine took a new job
     event_received = Signal(str, object)  # (job id, JobEvent) from a follower thread
-    downloaded = Signal(str, str)  # (job id, path)
+    downloaded = Signal(str, str)  # (job id, path), on the GUI thread once the job says it is downloaded
+    fetched = Signal(str, str)  # (job id, path) from a follower thread; becomes ``downloaded``
     follow_failed = Signal(str, object)
     failed = Signal(object)  # a submit/cancel that the engine refused
     job_failed = Signal(
@@ -104,7 +105,10 @@ class RenderQueue(QObject):
         self._followers: dict[str, _Follower] = {}
         self._targets = _load_targets()
         self.event_received.connect(self._on_event)
-        self.downloaded.connect(self._on_downloaded)
+        # one queued call from the follower thread, then ``downloaded`` to every listener in the same
+        # call: a check between two queued slots saw the job downloaded before the window had applied
+        # the re-render (test_studio_e2e, once)
+        self.fetched.connect(self._on_fetched)
         self.follow_failed.connect(lambda job_id, exc: self.failed.emit(exc))
 
     # ------------------------------------------------------------------ engines
@@ -308,9 +312,10 @@ class RenderQueue(QObject):
             job.log.append(f"{data['level']}: {data['message']}")
         self.changed.emit(job_id)
 
-    def _on_downloaded(self, job_id: str, path: str) -> None:
+    def _on_fetched(self, job_id: str, path: str) -> None:
         self.jobs[job_id].downloaded = True
         self.jobs[job_id].log.append(f"saved to {path}")
+        self.downloaded.emit(job_id, path)
         self.changed.emit(job_id)
 
 
