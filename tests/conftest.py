@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -135,6 +136,10 @@ def ray_cluster() -> Iterator[Any]:
     )
     import ray
 
+    # the token in this process's environment, as the app's cluster:local does (else Ray writes one to
+    # ~/.ray/auth_token)
+    saved = {key: os.environ.get(key) for key in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
+    os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_urlsafe(32))
     ray.init(
         address="local",  # always a new cluster: never one a `ray start` left running on this machine
         num_cpus=2, num_gpus=2, object_store_memory=100 * 1024 * 1024, include_dashboard=False,
@@ -144,3 +149,8 @@ def ray_cluster() -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

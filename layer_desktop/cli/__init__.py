@@ -12,6 +12,7 @@ import sys
 import typer
 
 from layer_desktop.cli import (
+    cluster,
     doctor,
     engine,
     faces,
@@ -48,6 +49,7 @@ lipsync.register(app)
 provenance.register(app)
 doctor.register(app)
 hosts.register(app)
+cluster.register(app)
 talk.register(app)
 
 

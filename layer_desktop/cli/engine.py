@@ -35,7 +35,8 @@ def _engine_choice(value: str | None) -> str | None:
     a Ray cluster; else a URL."""
     if value is not None and value.startswith("cluster:") and not value.removeprefix("cluster:"):
         raise typer.BadParameter(
-            "cluster: needs an address: cluster:local, cluster:auto or cluster:ray://HOST:PORT"
+            "cluster: needs a name or an address: cluster:NAME (`layer cluster up`), cluster:local, "
+            "cluster:auto or cluster:ray://HOST:PORT"
         )
     return None if value in (None, "", "local") else value
 
@@ -43,7 +44,8 @@ def _engine_choice(value: str | None) -> str | None:
 EngineOption = Annotated[
     str | None,
     typer.Option("--engine", help="Where to run: local, host:NAME (a GPU host, see `layer hosts`), "
-                 "cluster:ADDRESS (a Ray cluster: local, auto or ray://HOST:PORT; transforms only) or "
+                 "cluster:NAME (see `layer cluster`) or cluster:ADDRESS (local, auto, ray://HOST:PORT) for a "
+                 "Ray cluster (transforms only), or "
                  "an engine URL (e.g. http://127.0.0.1:8765).", envvar="LAYER_ENGINE_URL",
                  callback=_engine_choice),
 ]  # fmt: skip
@@ -75,6 +77,13 @@ def connect(url: str) -> Iterator[EngineClient]:
         with RemoteEngine(HostStore().get(url[5:])) as remote, remote.client() as client:
             yield client
         return
+    if url.startswith("cluster:"):  # a cluster formed from GPU hosts: its head's engine drives it
+        from layer_desktop.engine.cluster import registry
+        from layer_desktop.remote.ssh.cluster import head_engine
+
+        with head_engine(registry.load(url[8:])) as remote, remote.client() as client:
+            yield client
+        return
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InputError(
@@ -87,10 +96,15 @@ def connect(url: str) -> Iterator[EngineClient]:
 def follow(client: EngineClient, job: JobInfo, description: str) -> JobInfo:
     """Follow a job's events with a progress bar; returns its final state (raises ``JobFailedError``)."""
     with progress_bar(description, None) as (bar, task):
+        workers: set[str] = set()
 
         def show(event: JobEvent) -> None:
+            if event.type == "chunk":  # a cluster job: which workers are rendering
+                workers.add(f"{event.data['worker']}@{event.data['node']}")
             if event.type == "progress":
                 label = "Finding faces" if event.data["stage"] == "analyse" else "Rendering"
+                if workers and label == "Rendering":
+                    label += f" on {len(workers)} workers"
                 bar.update(task, description=label, completed=event.data["done"], total=event.data["total"])
 
         return client.wait(job.job_id, on_event=show)

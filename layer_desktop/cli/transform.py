@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
+from layer_desktop.cli.cluster import cluster_address, cluster_on_hosts
 from layer_desktop.cli.common import out, progress_bar
 from layer_desktop.cli.engine import EngineOption, remote_records, rerender_remote, run_remote
 from layer_desktop.cli.lipsync import lipsync_fields
@@ -43,10 +44,10 @@ def _bar_progress(bar: object, task: int) -> Progress:
 
 
 def _run(spec: TransformSpec, engine: str | None = None) -> TransformReport:
-    if engine and engine.startswith("cluster:"):
+    if engine and engine.startswith("cluster:") and not cluster_on_hosts(engine):
         from layer_desktop.engine.cluster.runner import ClusterOptions, run_transform_on_cluster
 
-        options = ClusterOptions(address=engine.removeprefix("cluster:"))
+        options = ClusterOptions(address=cluster_address(engine))
         with progress_bar("Starting", None) as (bar, task):
             return run_transform_on_cluster(spec, options, progress=_bar_progress(bar, task))
     if engine:

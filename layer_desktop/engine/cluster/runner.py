@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import threading
 from collections import deque
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from layer_desktop.engine.cluster.errors import ClusterError
 from layer_desktop.engine.cluster.worker import ChunkWorker
 from layer_desktop.engine.media.chunks import (
     ChunkRecord,
@@ -37,26 +39,21 @@ from layer_desktop.engine.models import ModelStore
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.pipeline.job import (
     Progress,
+    RecordsDone,
     TransformReport,
     check_splittable,
     job_id_for,
     jobs_dir,
     run_transform,
 )
+from layer_desktop.engine.pipeline.records import FrameRecord
 from layer_desktop.engine.pipeline.spec import TransformSpec
-from layer_desktop.errors import EngineError, LayerError
+from layer_desktop.errors import LayerError
 from layer_desktop.paths import HOME_ENV
 
 log = logging.getLogger(__name__)
 
 ChunkDone = Callable[[dict[str, Any]], None]  # a worker's report of one finished chunk
-
-
-class ClusterError(EngineError):
-    default_hint = (
-        "Check the cluster with `ray status` on its head node; `pip install layer-desktop[cluster]` puts "
-        "Ray on this machine."
-    )
 
 
 @dataclass(frozen=True)
@@ -81,6 +78,10 @@ def _connect(ray: Any, address: str | None) -> None:
         return
     try:
         if address == "local":
+            # a cluster of this process: its token lives in this process's environment only (else Ray
+            # writes one to ~/.ray/auth_token)
+            os.environ.setdefault("RAY_AUTH_MODE", "token")
+            os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_urlsafe(32))
             ray.init(address="local", include_dashboard=False, log_to_driver=False)
         else:
             ray.init(address=address or "auto", log_to_driver=False)
@@ -98,6 +99,7 @@ def run_transform_on_cluster(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     on_chunk: ChunkDone | None = None,
+    on_records: RecordsDone | None = None,
     worker: type[ChunkWorker] = ChunkWorker,
 ) -> TransformReport:
     """``run_transform`` with the chunks encoded by Ray actors. Raises what ``run_transform`` raises,
@@ -109,11 +111,27 @@ def run_transform_on_cluster(
     ray = _ray()
     _connect(ray, options.address)
     spec_json = spec.model_dump_json()
-    run = _ClusterRun(ray, options, worker, spec_json, folder, progress, cancel, on_chunk)
+    run = _ClusterRun(
+        ray, options, worker, spec_json, folder, progress, cancel, _chunk_hook(on_chunk, on_records)
+    )
     return run_transform(
         spec, store=store, models=models, folder=folder, progress=progress, cancel=cancel,
-        pre_encode=run.encode,
+        on_records=on_records, pre_encode=run.encode,
     )  # fmt: skip
+
+
+def _chunk_hook(on_chunk: ChunkDone | None, on_records: RecordsDone | None) -> ChunkDone | None:
+    """One call per finished chunk: its review records to ``on_records``, the worker's report to
+    ``on_chunk``."""
+    if on_records is None:
+        return on_chunk
+
+    def done(result: dict[str, Any]) -> None:
+        on_records([FrameRecord.from_dict(d) for d in result.get("records", ())])
+        if on_chunk is not None:
+            on_chunk(result)
+
+    return done
 
 
 class _ClusterRun:
@@ -143,7 +161,7 @@ class _ClusterRun:
             num_gpus=1 if gpus else 0, max_restarts=self.options.retries,
             max_task_retries=self.options.retries,
         )  # fmt: skip
-        actors = [actor_class.remote(os.environ.get(HOME_ENV)) for _ in range(count)]
+        actors = [actor_class.remote(os.environ.get(HOME_ENV), f"worker {i + 1}") for i in range(count)]
         log.info("cluster: %d chunks of %s on %d workers", len(todo), rspec.output, count)
         try:
             self._dispatch(actors, todo, plan, work_dir, rspec, manifest)

@@ -226,14 +226,15 @@ def check_splittable(spec: TransformSpec) -> None:
 
 
 def chunk_stage(
-    spec: TransformSpec, folder: Path, store: PersonaStore, models: ModelStore | None = None
-) -> tuple[RenderSpec, TransformProcessor, Callable[[ChunkRecord], None]]:
+    spec: TransformSpec, folder: Path, store: PersonaStore, models: ModelStore | None = None,
+    on_records: RecordsDone | None = None,
+) -> tuple[RenderSpec, TransformProcessor, Callable[[ChunkRecord], None]]:  # fmt: skip
     """What a cluster worker needs to encode chunks of the job in ``folder``: the render spec, the frame
     processor (the analysis is read from the job's cache, which the driver filled) and the chunk hook
     that writes the chunk's review records. Raises what ``check_splittable`` raises."""
     check_splittable(spec)
     stages, proc, book, _ = _prepare(spec, folder, store, models, None, None)
-    return _render_spec(spec, folder.name, stages), proc, _chunk_hook(book, None)
+    return _render_spec(spec, folder.name, stages), proc, _chunk_hook(book, on_records)
 
 
 def _chunk_hook(

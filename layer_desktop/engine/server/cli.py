@@ -84,6 +84,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=0,
         help="stop after this many seconds whatever happens (0: never)",
     )
+    serve.add_argument(
+        "--cluster",
+        default=None,
+        help="the GCS address (IP:PORT) of a Ray cluster whose workers encode this engine's transform "
+        "chunks; its token comes in RAY_AUTH_TOKEN (never in argv)",
+    )
     return ap.parse_args(argv)
 
 
@@ -197,6 +203,7 @@ def serve(
     parent_pid: int | None = None,
     idle_s: float = 0,
     max_lifetime_s: float = 0,
+    cluster: str | None = None,
 ) -> None:
     lock = hold_home_lock(home)
     early_stop = threading.Event()  # a SIGTERM before uvicorn takes over the signals still stops cleanly
@@ -210,7 +217,7 @@ def serve(
     sock.bind((host, port))
     sock.listen(64)
     actual = sock.getsockname()[1]
-    service = EngineService(home, allowed_roots=allowed_roots)
+    service = EngineService(home, allowed_roots=allowed_roots, cluster=cluster)
     service.start()
     watchdog = IdleWatchdog(
         idle_s, max_lifetime_s, lambda: bool(service.store.unfinished()),
@@ -224,7 +231,8 @@ def serve(
     if parent_pid is not None:
         watch_parent(parent_pid, server)
     watchdog.start()
-    state = {"host": host, "port": actual, "pid": os.getpid(), "version": __version__, "started": time.time()}
+    state = {"host": host, "port": actual, "pid": os.getpid(), "version": __version__, "started": time.time(),
+             "cluster": cluster}  # fmt: skip
     write_private(home.state_file, json.dumps(state))
     log.info("engine %s listening on %s:%d (home %s)", __version__, host, actual, home.root)
     try:
@@ -246,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         home = (EngineHome(args.home.resolve()) if args.home else EngineHome.default()).ensure()
         setup_logging(home)
         roots = [p.resolve() for p in args.allow_root]
-        serve(home, args.host, args.port, roots, args.parent_pid, args.idle_stop_after, args.max_lifetime)
+        serve(home, args.host, args.port, roots, args.parent_pid, args.idle_stop_after, args.max_lifetime,
+              args.cluster)  # fmt: skip
     return 0
 
 

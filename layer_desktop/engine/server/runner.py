@@ -19,7 +19,14 @@ from typing import Any
 from layer_desktop.engine.media.pipeline import RenderCancelled
 from layer_desktop.engine.models import ModelStore
 from layer_desktop.engine.personas import PersonaStore
-from layer_desktop.engine.pipeline.job import TransformReport, rerender_job, run_transform
+from layer_desktop.engine.pipeline.job import (
+    Progress,
+    RecordsDone,
+    TransformReport,
+    check_splittable,
+    rerender_job,
+    run_transform,
+)
 from layer_desktop.engine.pipeline.records import FrameRecord
 from layer_desktop.engine.pipeline.spec import TransformSpec
 from layer_desktop.engine.server.home import EngineHome
@@ -51,8 +58,10 @@ class JobRunner:
         media: MediaLibrary,
         personas: PersonaStore,
         models: ModelStore | None = None,
+        cluster: str | None = None,
     ) -> None:
         self.home, self.store, self.media, self.personas, self.models = home, store, media, personas, models
+        self.cluster = cluster  # a Ray cluster's address: its workers encode the transforms' chunks
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._cancels: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
@@ -251,6 +260,8 @@ class JobRunner:
             self.store.event(job_id, "records", {"records": [r.to_dict() for r in rows]})
 
         rerender = request.get("rerender")
+        if rerender is None and self.cluster is not None and splittable(spec):
+            return self._on_cluster(job_id, spec, folder, progress, cancel, records)
         if rerender is None:
             return run_transform(
                 spec,
@@ -273,6 +284,38 @@ class JobRunner:
             cancel=cancel,
             on_records=records,
         )
+
+    def _on_cluster(
+        self, job_id: str, spec: TransformSpec, folder: Path, progress: Progress, cancel: threading.Event,
+        records: RecordsDone,
+    ) -> TransformReport:  # fmt: skip
+        """The job's chunks encoded by the cluster's workers; a ``chunk`` event per finished chunk says
+        which worker on which node made it and how long it took (the studio shows each worker's share)."""
+        # Ray is loaded only by an engine that drives a cluster (the import contract ignores this edge)
+        from layer_desktop.engine.cluster.runner import ClusterOptions, run_transform_on_cluster
+
+        def chunk(result: dict[str, Any]) -> None:
+            record = result["record"]
+            self.store.event(job_id, "chunk", {
+                "index": record["index"], "frames": record["stop"] - record["start"],
+                "worker": result["worker"], "node": result["node"], "node_id": result["node_id"],
+                "pid": result["pid"],
+                "seconds": round(result["finished"] - result["started"], 3),
+            })  # fmt: skip
+
+        return run_transform_on_cluster(
+            spec, ClusterOptions(address=self.cluster), store=self.personas, models=self.models,
+            folder=folder, progress=progress, cancel=cancel, on_chunk=chunk, on_records=records,
+        )  # fmt: skip
+
+
+def splittable(spec: TransformSpec) -> bool:
+    try:
+        check_splittable(spec)
+    except LayerError:
+        log.info("a voice or lip-sync job runs on the head engine alone")
+        return False
+    return True
 
 
 class _Progress:

@@ -21,7 +21,7 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MEDIA_PREFIX = "media:"
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
-EventType = Literal["state", "progress", "records", "log"]
+EventType = Literal["state", "progress", "records", "log", "chunk"]  # chunk: a cluster worker finished one
 
 
 def media_ref(sha256: str) -> str:

@@ -32,13 +32,14 @@ class EngineService:
         allowed_roots: Sequence[Path] = (),
         personas: PersonaStore | None = None,
         models: ModelStore | None = None,
+        cluster: str | None = None,
     ) -> None:
         self.home = home.ensure()
         self.personas = personas or PersonaStore()
         self.models = models or ModelStore()
         self.store = JobStore(home.database)
         self.media = MediaLibrary(home, self.store, allowed_roots)
-        self.runner = JobRunner(home, self.store, self.media, self.personas, self.models)
+        self.runner = JobRunner(home, self.store, self.media, self.personas, self.models, cluster)
         self.preview_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-preview")
         self._previews: PreviewService | None = None
 

@@ -37,6 +37,7 @@ class BootstrapOptions:
     venv_flags: tuple[str, ...] = ()  # e.g. --without-pip when pip comes from extra_site_packages
     onnxruntime: Literal["gpu", "cpu"] = "gpu"
     models: bool = True
+    cluster: bool = False  # also the ``cluster`` extra (Ray): the host becomes a node of a Ray cluster
     min_free_mib: int = 4096  # the venv, CUDA wheels and renders need room: refuse a fuller disk up front
     wheel: Path | None = None  # default: built from the app's checkout
     local_models: tuple[Path, ...] = field(default_factory=tuple)  # default: shipped + installed
@@ -112,11 +113,12 @@ class Bootstrap:
         else:
             target = commands.remote_path(self.plan.work_dir, "dist", wheel.name)
             put_if_changed(self.conn, wheel, target)
-        stamp = f"{__version__} {target} {wheel_sha(wheel)}"
+        extra = "[cluster]" if self.options.cluster else ""
+        stamp = f"{__version__} {target}{extra} {wheel_sha(wheel)}"
         if self.conn.run(f"cat {q(marker)} 2>/dev/null || true").out.strip() == stamp:
             return False
         if self.options.with_dependencies:
-            self.conn.run(logged(self.plan, pip(self.plan, "install", target)), timeout=3600)
+            self.conn.run(logged(self.plan, pip(self.plan, "install", target + extra)), timeout=3600)
         self.conn.run(logged(self.plan, pip(self.plan, "install", "--force-reinstall", "--no-deps", target)),
                       timeout=600)  # fmt: skip
         self.conn.run(f"printf '%s\\n' {q(stamp)} > {q(marker)}")

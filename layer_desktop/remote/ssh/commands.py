@@ -105,15 +105,23 @@ class EnginePlan:
         return remote_path(self.home, "logs", "engine.log")
 
 
-def start_engine_script(plan: EnginePlan, idle_stop_s: float, max_lifetime_s: float) -> str:
+def start_engine_script(
+    plan: EnginePlan, idle_stop_s: float, max_lifetime_s: float, cluster: str | None = None
+) -> str:
     """Start the engine detached from the SSH session (its own session, no terminal, output to a log),
     bound to 127.0.0.1 on a free port, and print its pid. The engine makes its own token and writes it
-    to a 0600 file; state.json (port, pid, version) appears once it listens."""
+    to a 0600 file; state.json (port, pid, version) appears once it listens. ``cluster``: the GCS address
+    of a Ray cluster whose chunks the engine hands out; the script then reads the cluster's token from
+    its standard input into the engine's environment."""
     serve = [plan.python, "-m", ENGINE_MODULE, "serve", "--home", plan.home, "--port", "0",
              "--host", "127.0.0.1", "--idle-stop-after", f"{idle_stop_s:g}",
              "--max-lifetime", f"{max_lifetime_s:g}"]  # fmt: skip
+    token = ""
+    if cluster is not None:
+        serve += ["--cluster", cluster]
+        token = "IFS= read -r RAY_AUTH_TOKEN || exit 64; export RAY_AUTH_TOKEN RAY_AUTH_MODE=token; "
     return (
-        f"umask 077; mkdir -p {q(remote_path(plan.home, 'logs'))} {q(plan.app_home)} || exit 1; "
+        token + f"umask 077; mkdir -p {q(remote_path(plan.home, 'logs'))} {q(plan.app_home)} || exit 1; "
         f"rm -f {q(plan.stopped_file)}; "
         # only the engine goes to the background (``&`` after a ``&&`` list would background the list)
         f"LAYER_HOME={q(plan.app_home)} setsid nohup {join(serve)}"

@@ -170,14 +170,20 @@ class SshConnection:
 
     # ------------------------------------------------------------------ commands
 
-    def run(self, script: str, *, check: bool = True, timeout: float = 120.0) -> commands.Result:
+    def run(
+        self, script: str, *, check: bool = True, timeout: float = 120.0, stdin: str | None = None
+    ) -> commands.Result:
         """Run ``script`` under ``bash -lc``; raises ``RemoteCommandError`` (``RemoteDiskFullError`` when
-        the disk is full) when it fails and ``check`` is set."""
+        the disk is full) when it fails and ``check`` is set. ``stdin`` is what the script reads (then end
+        of file): the way a secret reaches a remote process without argv or a file."""
         wrapped = commands.wrap(script)
         chan = self.transport.open_session(timeout=self.timeout)
         try:
             chan.settimeout(timeout)
             chan.exec_command(wrapped.command)
+            if stdin is not None:
+                chan.sendall(stdin.encode())
+                chan.shutdown_write()
             out, err = _drain(chan, time.monotonic() + timeout)
         except TimeoutError as exc:
             raise RemoteCommandError(

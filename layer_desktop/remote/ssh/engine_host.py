@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from layer_desktop.errors import EngineUnavailableError, RemoteCommandError
@@ -15,6 +15,14 @@ from layer_desktop.remote.ssh.commands import EnginePlan
 from layer_desktop.remote.ssh.connection import SshConnection
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClusterLink:
+    """The Ray cluster an engine drives: its GCS address and token (never printed)."""
+
+    address: str
+    token: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -70,9 +78,17 @@ def ensure_engine(
     idle_stop_s: float = 1800,
     max_lifetime_s: float = 0,
     timeout: float = 60,
+    cluster: ClusterLink | None = None,
 ) -> EngineRuntime:
-    """Re-attach to the host's engine, or (``start``) start one. Raises ``EngineUnavailableError``."""
+    """Re-attach to the host's engine, or (``start``) start one; ``cluster``: an engine that drives that
+    Ray cluster (one that runs without it is an error: a cluster job would run on the head alone).
+    Raises ``EngineUnavailableError``."""
     verdict, state = probe(conn, plan)
+    if verdict == "alive" and state is not None and cluster and state.get("cluster") != cluster.address:
+        raise EngineUnavailableError(
+            f"The engine on {conn.profile.name} is not the head of the cluster at {cluster.address}.",
+            hint=f"Stop it (`layer hosts stop {conn.profile.name}`) and run `layer cluster up` again.",
+        )
     if verdict == "alive" and state is not None:
         log.info("re-attaching to the engine on %s (pid %s)", conn.profile.name, state.get("pid"))
         return _runtime(conn, plan, state, started=False)
@@ -86,13 +102,15 @@ def ensure_engine(
             f"No engine runs on {conn.profile.name}" + (f" ({why})." if why else "."),
             hint=f"Start it with `layer hosts connect {conn.profile.name}`.",
         )
-    return _start(conn, plan, idle_stop_s, max_lifetime_s, timeout)
+    return _start(conn, plan, idle_stop_s, max_lifetime_s, timeout, cluster)
 
 
 def _start(
-    conn: SshConnection, plan: EnginePlan, idle_s: float, life_s: float, timeout: float
-) -> EngineRuntime:
-    out = conn.run(commands.start_engine_script(plan, idle_s, life_s)).out.strip().splitlines()
+    conn: SshConnection, plan: EnginePlan, idle_s: float, life_s: float, timeout: float,
+    cluster: ClusterLink | None = None,
+) -> EngineRuntime:  # fmt: skip
+    script = commands.start_engine_script(plan, idle_s, life_s, cluster.address if cluster else None)
+    out = conn.run(script, stdin=cluster.token + "\n" if cluster else None).out.strip().splitlines()
     pid = int(out[-1])
     log.info("started the engine on %s (pid %d)", conn.profile.name, pid)
     result = conn.run(commands.wait_ready_script(plan, pid, timeout), check=False, timeout=timeout + 30)

@@ -27,11 +27,12 @@ from layer_desktop.errors import (
 )
 from layer_desktop.remote.ssh.commands import EnginePlan
 from layer_desktop.remote.ssh.connection import AcceptKey, SecretSource, SshConnection
-from layer_desktop.remote.ssh.engine_host import EngineRuntime, ensure_engine
+from layer_desktop.remote.ssh.engine_host import ClusterLink, EngineRuntime, ensure_engine
 from layer_desktop.remote.ssh.hosts import HostProfile
 from layer_desktop.remote.ssh.known_hosts import KnownHosts
 from layer_desktop.remote.ssh.liveness import LinkMonitor
 from layer_desktop.remote.ssh.tunnel import Tunnel, open_forward
+from layer_desktop.secrets import KeyringSecrets
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,14 @@ class RemoteEngine:
         known_hosts: KnownHosts | None = None,
         accept: AcceptKey | None = None,
         accept_fingerprint: str | None = None,
-        secrets: SecretSource | None = None,
+        secrets: SecretSource | KeyringSecrets | None = None,
         on_status: Callable[[RemoteStatus], None] | None = None,
         options: LinkOptions | None = None,
         work_dir: str | None = None,
+        cluster: ClusterLink | None = None,
     ) -> None:
         self.profile = profile
+        self.cluster = cluster  # the engine must drive this Ray cluster (the host is its head)
         self.options = options or LinkOptions()
         self._connect_args = (known_hosts or KnownHosts(), accept, accept_fingerprint, secrets)
         self._on_status = on_status
@@ -148,6 +151,7 @@ class RemoteEngine:
         self.runtime = rt = ensure_engine(
             conn, self.plan, start=start, idle_stop_s=self.profile.idle_stop_minutes * 60,
             max_lifetime_s=self.profile.max_lifetime_hours * 3600, timeout=self.options.start_timeout,
+            cluster=self.cluster,
         )  # fmt: skip
         open_forward(conn.transport, ("127.0.0.1", rt.port)).close()  # forwarding allowed? (else it raises)
         if self.tunnel is None:
