@@ -102,8 +102,10 @@ class _TalkRun:
         """Send jobs while a worker is free (a worker is started when the next job needs one, up to the
         count), and yield each product as it comes back, signed."""
         source = iter(jobs)
+        self.actors, self.free, self.pending = [], [], {}
         gpus = int(self.ray.cluster_resources().get("GPU", 0))
         count = max(1, self.options.workers or gpus or 1)
+        count = min(count, gpus) if gpus else count  # a worker holds a GPU: one more would never start
         actor_class = self.ray.remote(self.worker).options(
             num_gpus=1 if gpus else 0, max_restarts=self.options.retries,
             max_task_retries=self.options.retries,
@@ -128,7 +130,7 @@ class _TalkRun:
         finally:
             for actor in self.actors:
                 self.ray.kill(actor)
-            self.actors.clear()
+            self.actors, self.free, self.pending = [], [], {}
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -139,9 +141,8 @@ class _TalkRun:
     def _send(self, source: Iterator[RenderJob], actor_class: Any, count: int) -> bool:
         """Send jobs to free (or new) workers; False once the jobs are all sent."""
         while self.free or len(self.actors) < count:
-            job = next(
-                source, None
-            )  # the driver decides the next product (and settles those without a render)
+            # the driver decides the next product here (and settles those that need no render)
+            job = next(source, None)
             if job is None:
                 return False
             if not self.free:
@@ -158,8 +159,9 @@ class _TalkRun:
         try:
             report: dict[str, Any] = ray.get(ref)
         except ray.exceptions.RayActorError as exc:
-            log.warning("product %s: its cluster worker died %d times", job.product, self.options.retries + 1)
-            error = f"The cluster worker rendering it died {self.options.retries + 1} times ({exc})."
+            times = self.options.retries + 1
+            log.warning("product %s: its cluster worker died %d times", job.product, times, exc_info=exc)
+            error = f"The cluster worker rendering it died {times} times (see the log)."
             return Rendered(job.index, error, ClusterError.default_hint), False
         except ray.exceptions.RayTaskError as exc:  # a bug of ours in the worker, not the product's fault
             log.error("product %s: the cluster worker failed", job.product, exc_info=exc)

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 STATE_NAME = ".layer-talk-batch.json"
 Status = Literal["made", "cached", "finished", "failed"]
 Publisher = Callable[[Path, str], str]  # (video, key) → the link; raises LayerError subclasses
-RowDone = Callable[["BatchRow", int, int], None]  # (row, number, total)
+RowDone = Callable[["BatchRow", int, int], None]  # (row, how many products are done, total)
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def run_batch(
     to ``render_talk`` here); each finished video is published here, in the driver, as it arrives, and
     the state is saved after each product, so an interrupted batch resumes. The rows keep the catalogue's
     order; ``on_row`` hears of each product when it is done. Raises only what stops the whole batch
-    (``RenderCancelled``, ``ClusterError``)."""
+    (the executor's: ``RenderCancelled`` when cancelled)."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
     if executor is None:
         executor = in_process(renderer or partial(_render_here, store=store))

@@ -1,6 +1,7 @@
 """A talking-head batch on the real local Ray cluster (two fake GPUs): two products render on two workers
 at once while a third with the same content waits for the first one's video; a worker that dies in the
-middle of a product is restarted and the product made; cancelling stops every worker, keeps what was
+middle of a product is restarted and the product made, one that kills every worker it is given fails
+alone; cancelling stops every worker, keeps what was
 finished, and the batch run again resumes."""
 
 from __future__ import annotations
@@ -94,6 +95,24 @@ def test_a_worker_killed_mid_product_is_restarted_and_the_product_made(
     assert row.status == "made", row
     assert (Path(row.video).parent / "died_once").exists() and len(reports) == 1
     assert len(decode(row.video)) >= 25 and read_manifest(Path(row.video)).state == "Valid"
+
+
+class AlwaysDiesOnP1(TalkWorker):
+    def render(self, product: str, spec_json: str) -> dict[str, Any]:
+        if product == "P1":
+            os._exit(1)
+        return super().render(product, spec_json)
+
+
+def test_a_product_that_kills_its_worker_every_time_fails_alone(
+    ray_cluster: Any, layer_home: Path, tmp_path: Path
+) -> None:
+    options = ClusterOptions(workers=1, retries=1)
+    result = run_batch(
+        _products(2), _options(tmp_path), executor=talk_on_cluster(options, worker=AlwaysDiesOnP1)
+    )
+    assert [r.status for r in result.rows] == ["failed", "made"]  # P2 on a fresh worker
+    assert "died 2 times" in result.rows[0].error and "ray status" in result.rows[0].hint
 
 
 def test_cancel_stops_every_worker_keeps_what_finished_and_a_rerun_resumes(
