@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from layer_desktop.engine.cluster.runner import ClusterError, ClusterOptions, _connect, _ray
+from layer_desktop.engine.faces.analyzer import FaceAnalyzer
 from layer_desktop.engine.media.pipeline import RenderCancelled
 from layer_desktop.engine.personas import Persona, PersonaStore
 from layer_desktop.engine.provenance.manifest import ProvenanceFacts
@@ -43,13 +44,14 @@ RenderDone = Callable[[dict[str, Any]], None]  # a worker's report of one produc
 
 
 class TalkWorker:
-    """Renders talking heads; made a Ray actor by ``talk_on_cluster``. The persona store (and the face
-    models, cached per process) are loaded once per actor and reused for every product it is given."""
+    """Renders talking heads; made a Ray actor by ``talk_on_cluster``. The persona store and the face
+    models are loaded once per actor and reused for every product it is given."""
 
     def __init__(self, layer_home: str | None = None) -> None:
         if layer_home:
             os.environ[HOME_ENV] = layer_home  # the driver's persona store and model folder
         self._store = PersonaStore()
+        self._analyzer = FaceAnalyzer.default()  # one product at a time per actor: never shared
 
     def render(self, product: str, spec_json: str) -> dict[str, Any]:
         """Write the spec's output, unsigned; returns the C2PA facts for the driver to sign with, or the
@@ -65,7 +67,7 @@ class TalkWorker:
 
         report: dict[str, Any] = {"pid": os.getpid(), "started": started}
         try:
-            render_talk(spec, store=self._store, sign=keep)
+            render_talk(spec, store=self._store, sign=keep, analyzer=self._analyzer)
         except (LayerError, OSError, ValueError) as exc:
             report["error"], report["hint"] = failure(product, exc)
         return {**report, "facts": facts[0] if facts else None, "finished": time.time()}

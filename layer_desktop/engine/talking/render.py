@@ -21,6 +21,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from layer_desktop.engine.faces.analyzer import FaceAnalyzer
 from layer_desktop.engine.faces.types import ImageRGB
 from layer_desktop.engine.media.encode import OutputSettings, add_video_stream, choose_encoder
 from layer_desktop.engine.media.join import AudioPlan, ChunkSource, VideoTiming, join_chunks
@@ -86,13 +87,14 @@ def prepare_talk(
     progress: Progress | None = None,
     speaker: SpeechBackend | None = None,
     models: ModelStore | None = None,
+    analyzer: FaceAnalyzer | None = None,
 ) -> Animator:
     """Speech and portrait of ``spec``, ready to make frames (the preview's entry point too). Raises
     ``ModelNotFoundError`` naming `layer models fetch …` for a model animator whose files are missing."""
     store = store or PersonaStore()
     if progress:
         progress("face", 0, 1)
-    portrait = load_portrait(spec, store)  # before the speech: a photo without a face fails fast
+    portrait = load_portrait(spec, store, analyzer)  # before the speech: a photo without a face fails fast
     model = LivePortraitAnimator(models or ModelStore()) if spec.animator == "liveportrait" else None
     if progress:
         progress("speech", 0, 1)
@@ -196,29 +198,33 @@ def render_talk(
     work_dir: Path | None = None,
     speaker: SpeechBackend | None = None,
     sign: Sign = sign_talk_output,
+    analyzer: FaceAnalyzer | None = None,
 ) -> TalkReport:
     """Write ``spec.output`` (signed by ``sign``: a cluster worker leaves that to the driver, where the
-    signing key is). Raises ``OutputPlaceError``/``OutputInUseError`` before any work,
-    ``ImageError``/``NoFaceError`` (suggesting a persona), ``PersonaNotFoundError``, ``InputError`` for
-    a bad script, ``MediaError`` for a bad recording, ``VoiceError`` subclasses, ``EncodeError``,
-    ``ProvenanceError`` and ``RenderCancelled``."""
+    signing key is; ``analyzer``: a face analyzer to reuse, as a worker does). Raises
+    ``OutputPlaceError``/``OutputInUseError`` before any work, ``ImageError``/``NoFaceError``
+    (suggesting a persona), ``PersonaNotFoundError``, ``InputError`` for a bad script, ``MediaError``
+    for a bad recording, ``VoiceError`` subclasses, ``EncodeError``, ``ProvenanceError`` and
+    ``RenderCancelled``."""
     out = Path(spec.output)
     check_place(out, _inputs(spec))
     job_id = job_id_for(spec)
     folder = work_dir or app_paths().cache_dir / "talk" / job_id
     with hold_output(out), disk_errors(folder):
-        return _render(spec, out, job_id, folder, store, secrets, progress, cancel, speaker, sign)
+        return _render(spec, out, job_id, folder, store, secrets, progress, cancel, speaker, sign, analyzer)
 
 
 def _render(
     spec: TalkSpec, out: Path, job_id: str, folder: Path, store: PersonaStore | None,
     secrets: SecretSource | None, progress: Progress | None, cancel: threading.Event | None,
-    speaker: SpeechBackend | None, sign: Sign,
+    speaker: SpeechBackend | None, sign: Sign, analyzer: FaceAnalyzer | None,
 ) -> TalkReport:  # fmt: skip
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     store = store or PersonaStore()
-    animator = prepare_talk(spec, folder, store=store, secrets=secrets, progress=progress, speaker=speaker)
+    animator = prepare_talk(
+        spec, folder, store=store, secrets=secrets, progress=progress, speaker=speaker, analyzer=analyzer
+    )
     o = spec.output_settings
     settings = OutputSettings(codec=o.codec, crf=o.crf, preset=o.preset, hardware=o.hardware)
     video = folder / "video.mp4"
