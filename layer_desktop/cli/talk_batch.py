@@ -1,5 +1,7 @@
 """`layer talk batch CATALOGUE -o DIR`: one talking-head video per product of a CSV or JSON catalogue,
-published as each finishes with ``--publish DESTINATION``; resumable, cached, with a CSV/JSON report."""
+published as each finishes with ``--publish DESTINATION``; resumable, cached, with a CSV/JSON report.
+``--engine cluster:ADDRESS`` renders several products at once on a Ray cluster (-o on storage its
+workers share); publishing still happens here."""
 
 from __future__ import annotations
 
@@ -19,10 +21,10 @@ from layer_desktop.engine.talking.batch import (
     BatchResult,
     BatchRow,
     Publisher,
-    Renderer,
     run_batch,
     write_report,
 )
+from layer_desktop.engine.talking.batch_render import Executor, Renderer
 from layer_desktop.engine.talking.catalogue import (
     DEFAULT_KEY,
     DEFAULT_TEMPLATE,
@@ -58,6 +60,15 @@ def _on_engine(client: EngineClient) -> Renderer:
         client.download(job.job_id, spec.output)
 
     return render
+
+
+def _on_cluster(address: str) -> Executor:
+    """Several products at once on the Ray cluster at ``address`` (local, auto, ray://HOST:PORT); its
+    workers write the videos under -o (storage they share), and they are published from here."""
+    from layer_desktop.engine.cluster.runner import ClusterOptions
+    from layer_desktop.engine.cluster.talk import talk_on_cluster
+
+    return talk_on_cluster(ClusterOptions(address=address))
 
 
 def _template(value: str | None) -> str:
@@ -132,7 +143,10 @@ def batch(
         out_dir=out_dir, org=org, key_template=key_template, script_template=_template(script_template),
         voice=voice, destination=publish_to, settings=settings,
     )  # fmt: skip
-    if engine:
+    if engine and engine.startswith("cluster:"):
+        result = run_batch(products, options, publisher=publisher, on_row=_show,
+                           executor=_on_cluster(engine.removeprefix("cluster:")))  # fmt: skip
+    elif engine:
         from layer_desktop.cli.engine import connect
 
         with connect(engine) as client:

@@ -192,6 +192,7 @@ BAD: list[tuple[str, list[str]]] = [
     ("talk batch", [FACE, "-o", "{tmp}", "--preset", "bogus"]),
     ("talk batch", [FACE, "-o", "{tmp}", "--publish", "nowhere"]),
     ("talk batch", [FACE, "-o", "{tmp}", "--engine", "http://127.0.0.1:9"]),
+    ("talk batch", [FACE, "-o", "{tmp}", "--engine", "cluster:"]),  # no cluster address
 ]
 
 

@@ -1,10 +1,12 @@
 """``run_batch``: a product catalogue → one talking-head video per product, resumable and cached.
 
-Each product is rendered to ``out_dir/<key>`` (the key from the template), then handed to the
-``publisher`` (when one is given) as soon as it is finished. A product whose content hash (photo,
-script, voice, settings) and key match the batch state, with its file present, is skipped; the same
-content made for another product is copied from the cache instead of rendered again. One product's
-failure is recorded with what to do and the batch goes on; the report lists every product.
+Each product is first decided here: finished (its content hash and key match the batch state, its file
+present), in the cache (the same content made for another product: copied, not rendered), a bad input
+(its failed row), or to render. The renders go to an executor (``batch_render``: in this process one
+after the other by default, or several at once on a cluster) that hands back each video at
+``out_dir/<key>`` as soon as it is finished; the video is then published here, in the driver (publishing
+credentials never leave this machine), and the state saved, so an interrupted batch resumes. One
+product's failure is recorded with what to do and the batch goes on; the report lists every product.
 """
 
 from __future__ import annotations
@@ -16,14 +18,23 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from layer_desktop.engine.personas import PersonaStore
+from layer_desktop.engine.talking.batch_render import (
+    Executor,
+    Rendered,
+    Renderer,
+    RenderJob,
+    failure,
+    in_process,
+)
 from layer_desktop.engine.talking.catalogue import (
     DEFAULT_KEY,
     DEFAULT_TEMPLATE,
@@ -34,7 +45,7 @@ from layer_desktop.engine.talking.catalogue import (
 )
 from layer_desktop.engine.talking.render import render_talk
 from layer_desktop.engine.talking.spec import TalkSpec
-from layer_desktop.errors import InputError, LayerError
+from layer_desktop.errors import EngineError, InputError, LayerError
 from layer_desktop.paths import app_paths
 from layer_desktop.settings import write_atomic
 
@@ -43,8 +54,7 @@ log = logging.getLogger(__name__)
 STATE_NAME = ".layer-talk-batch.json"
 Status = Literal["made", "cached", "finished", "failed"]
 Publisher = Callable[[Path, str], str]  # (video, key) → the link; raises LayerError subclasses
-Renderer = Callable[[TalkSpec], None]  # writes spec.output (this process, or an engine service)
-RowDone = Callable[["BatchRow", int, int], None]  # (row, number, total)
+RowDone = Callable[["BatchRow", int, int], None]  # (row, how many products are done, total)
 
 
 @dataclass(frozen=True)
@@ -114,62 +124,119 @@ def _spec(product: Product, script: str, voice: str, video: Path, settings: dict
         raise InputError(f"Product {product.product_id}: {first['msg']}.") from None
 
 
-def _place(cached: Path, video: Path) -> None:
+def _place(source: Path, video: Path) -> None:
     video.parent.mkdir(parents=True, exist_ok=True)
     tmp = video.with_name(f".{video.name}.copy")
-    shutil.copyfile(cached, tmp)
+    shutil.copyfile(source, tmp)
     os.replace(tmp, video)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one product needs, decided before any render: ``status`` when it needs none (finished, or
+    its video in the cache), else the ``spec`` to render."""
+
+    product: Product
+    content: str
+    key: str
+    video: Path
+    started: float
+    status: Status | None = None
+    spec: TalkSpec | None = None
 
 
 class _Batch:
     def __init__(
-        self, options: BatchOptions, publisher: Publisher | None, store: PersonaStore | None,
-        renderer: Renderer | None,
+        self, products: Sequence[Product], options: BatchOptions, publisher: Publisher | None,
+        on_row: RowDone | None,
     ) -> None:  # fmt: skip
-        self.o, self.publisher, self.store = options, publisher, store
-        self.renderer = renderer or self._here
+        self.products, self.o, self.publisher, self.on_row = products, options, publisher, on_row
         self.state = _state(options.out_dir)
         self.cache = app_paths().cache_dir / "talk" / "videos"
+        self.rows: list[BatchRow | None] = [None] * len(products)
+        self.sent: dict[int, _Plan] = {}  # catalogue index → a render under way
+        self.twins: dict[str, list[tuple[int, _Plan]]] = {}  # content under way → products waiting for it
 
-    def _here(self, spec: TalkSpec) -> None:
-        render_talk(spec, store=self.store)
+    def jobs(self) -> Iterator[RenderJob]:
+        """Decide each product in catalogue order (finishing at once those that need no render) and yield
+        the renders; a product with the content of one under way waits for that one's video."""
+        for index, product in enumerate(self.products):
+            started = time.perf_counter()
+            try:
+                plan = self._plan(product, started)
+            except (LayerError, OSError, ValueError) as exc:
+                self._failed(index, product, started, *failure(product.product_id, exc))
+                continue
+            if plan.spec is None:
+                self._settle(index, plan)
+            elif plan.content in self.twins:
+                self.twins[plan.content].append((index, plan))
+            else:
+                self.twins[plan.content] = []
+                self.sent[index] = plan
+                yield RenderJob(index, product.product_id, plan.spec)
 
-    def run(self, product: Product) -> BatchRow:
-        started = time.perf_counter()
-        try:
-            row = self._one(product)
-        except LayerError as exc:
-            log.info("product %s failed: %s", product.product_id, exc.message)
-            row = BatchRow(product.product_id, product.name, "failed", error=exc.message, hint=exc.hint)
-        except (OSError, ValueError) as exc:
-            log.exception("product %s failed", product.product_id)
-            row = BatchRow(product.product_id, product.name, "failed", error=f"{type(exc).__name__}: {exc}",
-                           hint="Check the product's files and run the batch again.")  # fmt: skip
-        return BatchRow(**{**asdict(row), "seconds": round(time.perf_counter() - started, 2)})
-
-    def _one(self, product: Product) -> BatchRow:
+    def _plan(self, product: Product, started: float) -> _Plan:
         script = script_for(product, self.o.script_template)
         voice = product.voice or self.o.voice
         content = content_hash(product, script, voice, self.o.settings)
         key = output_key(self.o.key_template, org=self.o.org, product=product, content=content)
         video = self.o.out_dir / key
-        known = self.state.get(product.product_id, {})
-        status: Status
-        if known.get("hash") == content and video.is_file():
-            status = "finished"
-        elif (self.cache / f"{content}.mp4").is_file():
-            _place(self.cache / f"{content}.mp4", video)
-            status = "cached"
-        else:
-            video.parent.mkdir(parents=True, exist_ok=True)
-            self.renderer(_spec(product, script, voice, video, self.o.settings))
-            self.cache.mkdir(parents=True, exist_ok=True)
-            _place(video, self.cache / f"{content}.mp4")
-            status = "made"
-        self._remember(product, content, key, known.get("url", "") if status == "finished" else "",
-                       known.get("destination", "") if status == "finished" else "")  # fmt: skip
-        url, published = self._publish(product, video, key)
-        return BatchRow(product.product_id, product.name, status, str(video), key, url, published)
+        plan = _Plan(product, content, key, video, started)
+        if self.state.get(product.product_id, {}).get("hash") == content and video.is_file():
+            return replace(plan, status="finished")
+        if self._cached(content).is_file():
+            return replace(plan, status="cached")
+        video.parent.mkdir(parents=True, exist_ok=True)
+        return replace(plan, spec=_spec(product, script, voice, video, self.o.settings))
+
+    def take(self, done: Rendered) -> None:
+        """A finished render: its row (cached and published), then those of the products waiting for it."""
+        plan = self.sent.pop(done.index)
+        waiting = [(done.index, plan), *self.twins.pop(plan.content, [])]
+        if done.error:  # the same content fails the same way
+            for index, p in waiting:
+                self._failed(index, p.product, p.started, done.error, done.hint)
+            return
+        for index, p in waiting:
+            self._settle(index, replace(p, status="made" if index == done.index else "cached"))
+
+    def _cached(self, content: str) -> Path:
+        return self.cache / f"{content}.mp4"
+
+    def _settle(self, index: int, plan: _Plan) -> None:
+        """Place the video (into or out of the cache), remember it, publish it, and give its row."""
+        product = plan.product
+        try:
+            if plan.status == "made":
+                self.cache.mkdir(parents=True, exist_ok=True)
+                _place(plan.video, self._cached(plan.content))
+            elif plan.status == "cached":
+                _place(self._cached(plan.content), plan.video)
+            known = self.state.get(product.product_id, {}) if plan.status == "finished" else {}
+            self._remember(
+                product, plan.content, plan.key, known.get("url", ""), known.get("destination", "")
+            )
+            url, published = self._publish(product, plan.video, plan.key)
+        except (LayerError, OSError, ValueError) as exc:
+            self._failed(index, product, plan.started, *failure(product.product_id, exc))
+            return
+        assert plan.status is not None
+        row = BatchRow(
+            product.product_id, product.name, plan.status, str(plan.video), plan.key, url, published
+        )
+        self._row(index, row, plan.started)
+
+    def _failed(self, index: int, product: Product, started: float, error: str, hint: str) -> None:
+        self._row(
+            index, BatchRow(product.product_id, product.name, "failed", error=error, hint=hint), started
+        )
+
+    def _row(self, index: int, row: BatchRow, started: float) -> None:
+        row = replace(row, seconds=round(time.perf_counter() - started, 2))
+        self.rows[index] = row
+        if self.on_row is not None:
+            self.on_row(row, sum(r is not None for r in self.rows), len(self.rows))
 
     def _publish(self, product: Product, video: Path, key: str) -> tuple[str, str]:
         entry = self.state[product.product_id]
@@ -198,18 +265,34 @@ def run_batch(
     store: PersonaStore | None = None,
     on_row: RowDone | None = None,
     renderer: Renderer | None = None,
+    executor: Executor | None = None,
 ) -> BatchResult:
-    """Render (and publish) every product; failures are rows of the result, never exceptions.
-    ``renderer`` makes one video (default: ``render_talk`` in this process)."""
+    """Render (and publish) every product; a product's failure is its row of the result, never an
+    exception. ``executor`` makes the videos (default: ``in_process(renderer)``, ``renderer`` defaulting
+    to ``render_talk`` here); each finished video is published here, in the driver, as it arrives, and
+    the state is saved after each product, so an interrupted batch resumes. The rows keep the catalogue's
+    order; ``on_row`` hears of each product when it is done. Raises only what stops the whole batch
+    (the executor's: ``RenderCancelled`` when cancelled)."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    batch = _Batch(options, publisher, store, renderer)
-    rows = []
-    for number, product in enumerate(products, start=1):
-        row = batch.run(product)
-        rows.append(row)
-        if on_row is not None:
-            on_row(row, number, len(products))
-    return BatchResult(tuple(rows))
+    if executor is None:
+        executor = in_process(renderer or partial(_render_here, store=store))
+    batch = _Batch(products, options, publisher, on_row)
+    results = executor(batch.jobs())
+    try:
+        for done in results:
+            batch.take(done)
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # an executor's clean-up (its workers stopped) runs now, not when collected
+    rows = tuple(r for r in batch.rows if r is not None)
+    if len(rows) != len(products):
+        raise EngineError(f"The batch stopped after {len(rows)} of {len(products)} products.")
+    return BatchResult(rows)
+
+
+def _render_here(spec: TalkSpec, *, store: PersonaStore | None) -> None:
+    render_talk(spec, store=store)
 
 
 def report_csv(result: BatchResult) -> str:

@@ -72,9 +72,15 @@ def sign_talk_output(
 ) -> str | None:
     """Sign the finished output (the last write to it); a note instead when its container cannot carry a
     manifest. Raises ``ProvenanceError``."""
-    output = Path(spec.output)
+    return sign_facts(Path(spec.output), talk_facts(spec, job_id, persona, speech, watermark))
+
+
+def sign_facts(output: Path, facts: ProvenanceFacts) -> str | None:
+    """Sign ``output`` with this machine's identity for ``facts`` (made where the video was rendered,
+    perhaps a cluster worker); a note instead when its container cannot carry a manifest. Raises
+    ``ProvenanceError``."""
     if not can_sign(output):
         log.warning("%s is not signed: C2PA manifests go in MP4 and MOV files only", output.name)
         return f"Not signed with a C2PA manifest: {output.suffix} files cannot carry one (use .mp4 or .mov)."
-    sign_output(output, talk_facts(spec, job_id, persona, speech, watermark), signing_identity(), None)
+    sign_output(output, facts, signing_identity(), None)
     return None

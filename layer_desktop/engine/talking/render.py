@@ -21,6 +21,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from layer_desktop.engine.faces.analyzer import FaceAnalyzer
 from layer_desktop.engine.faces.types import ImageRGB
 from layer_desktop.engine.media.encode import OutputSettings, add_video_stream, choose_encoder
 from layer_desktop.engine.media.join import AudioPlan, ChunkSource, VideoTiming, join_chunks
@@ -35,7 +36,7 @@ from layer_desktop.engine.talking.liveportrait import LivePortraitAnimator
 from layer_desktop.engine.talking.photo import load_portrait
 from layer_desktop.engine.talking.provenance import sign_talk_output
 from layer_desktop.engine.talking.spec import TalkSpec
-from layer_desktop.engine.talking.speech import prepare_speech
+from layer_desktop.engine.talking.speech import TalkSpeech, prepare_speech
 from layer_desktop.engine.voice.backends import SpeechBackend
 from layer_desktop.engine.voice.eleven_client import SecretSource
 from layer_desktop.errors import ConsentWithdrawnError, PersonaNotFoundError
@@ -44,6 +45,8 @@ from layer_desktop.paths import app_paths
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): "speech", "face", "render", "finish"
+# signs the finished output (spec, job id, persona, speech, watermark payload) → a note or None
+Sign = Callable[[TalkSpec, str, Persona | None, TalkSpeech, int | None], str | None]
 CONSENT_EVERY = 50  # frames: the persona's consent is checked as often as a transform checks it (a chunk)
 GOP_S = 10  # long GOPs: a keyframe re-rolls the coding noise of the still background
 
@@ -84,13 +87,14 @@ def prepare_talk(
     progress: Progress | None = None,
     speaker: SpeechBackend | None = None,
     models: ModelStore | None = None,
+    analyzer: FaceAnalyzer | None = None,
 ) -> Animator:
     """Speech and portrait of ``spec``, ready to make frames (the preview's entry point too). Raises
     ``ModelNotFoundError`` naming `layer models fetch …` for a model animator whose files are missing."""
     store = store or PersonaStore()
     if progress:
         progress("face", 0, 1)
-    portrait = load_portrait(spec, store)  # before the speech: a photo without a face fails fast
+    portrait = load_portrait(spec, store, analyzer)  # before the speech: a photo without a face fails fast
     model = LivePortraitAnimator(models or ModelStore()) if spec.animator == "liveportrait" else None
     if progress:
         progress("speech", 0, 1)
@@ -193,28 +197,34 @@ def render_talk(
     cancel: threading.Event | None = None,
     work_dir: Path | None = None,
     speaker: SpeechBackend | None = None,
+    sign: Sign = sign_talk_output,
+    analyzer: FaceAnalyzer | None = None,
 ) -> TalkReport:
-    """Write ``spec.output``. Raises ``OutputPlaceError``/``OutputInUseError`` before any work,
-    ``ImageError``/``NoFaceError`` (suggesting a persona), ``PersonaNotFoundError``, ``InputError`` for
-    a bad script, ``MediaError`` for a bad recording, ``VoiceError`` subclasses, ``EncodeError``,
-    ``ProvenanceError`` and ``RenderCancelled``."""
+    """Write ``spec.output`` (signed by ``sign``: a cluster worker leaves that to the driver, where the
+    signing key is; ``analyzer``: a face analyzer to reuse, as a worker does). Raises
+    ``OutputPlaceError``/``OutputInUseError`` before any work, ``ImageError``/``NoFaceError``
+    (suggesting a persona), ``PersonaNotFoundError``, ``InputError`` for a bad script, ``MediaError``
+    for a bad recording, ``VoiceError`` subclasses, ``EncodeError``, ``ProvenanceError`` and
+    ``RenderCancelled``."""
     out = Path(spec.output)
     check_place(out, _inputs(spec))
     job_id = job_id_for(spec)
     folder = work_dir or app_paths().cache_dir / "talk" / job_id
     with hold_output(out), disk_errors(folder):
-        return _render(spec, out, job_id, folder, store, secrets, progress, cancel, speaker)
+        return _render(spec, out, job_id, folder, store, secrets, progress, cancel, speaker, sign, analyzer)
 
 
 def _render(
     spec: TalkSpec, out: Path, job_id: str, folder: Path, store: PersonaStore | None,
     secrets: SecretSource | None, progress: Progress | None, cancel: threading.Event | None,
-    speaker: SpeechBackend | None,
+    speaker: SpeechBackend | None, sign: Sign, analyzer: FaceAnalyzer | None,
 ) -> TalkReport:  # fmt: skip
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     store = store or PersonaStore()
-    animator = prepare_talk(spec, folder, store=store, secrets=secrets, progress=progress, speaker=speaker)
+    animator = prepare_talk(
+        spec, folder, store=store, secrets=secrets, progress=progress, speaker=speaker, analyzer=analyzer
+    )
     o = spec.output_settings
     settings = OutputSettings(codec=o.codec, crf=o.crf, preset=o.preset, hardware=o.hardware)
     video = folder / "video.mp4"
@@ -230,7 +240,7 @@ def _render(
         timing=VideoTiming(time_base=1 / rate, rate=rate, end_pts=animator.frames),
         audio=AudioPlan(speech.wav, 0.0, reencode=True), metadata=_tags(spec, animator, job_id),
     )  # fmt: skip
-    note = sign_talk_output(spec, job_id, animator.portrait.persona, speech, animator.watermark)
+    note = sign(spec, job_id, animator.portrait.persona, speech, animator.watermark)
     h, w = animator.portrait.rgb.shape[:2]
     video.unlink(missing_ok=True)
     return TalkReport(

@@ -5,11 +5,13 @@ product's failure not stopping the others."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 from layer_desktop.engine.talking.batch import BatchOptions, run_batch, write_report
+from layer_desktop.engine.talking.batch_render import Rendered, RenderJob
 from layer_desktop.engine.talking.catalogue import (
     Product,
     content_hash,
@@ -17,6 +19,7 @@ from layer_desktop.engine.talking.catalogue import (
     read_catalogue,
     script_for,
 )
+from layer_desktop.engine.talking.render import render_talk
 from layer_desktop.errors import InputError
 from tests.conftest import SHARED_MEDIA
 
@@ -94,3 +97,36 @@ def test_same_content_is_rendered_once_failures_do_not_stop_the_batch_and_reruns
     assert changed.rows[0].status == "made" and changed.rows[0].key != first.rows[0].key
     report = write_report(again, tmp_path / "report.json")
     assert [r["status"] for r in json.loads(report.read_text())["products"]][1] == "failed"
+
+
+@pytest.mark.slow
+def test_an_executor_finishing_out_of_order_keeps_catalogue_rows_and_a_twin_waits_for_its_video(
+    tmp_path: Path,
+) -> None:
+    """An executor that takes every job before it renders (as a cluster does) and hands them back last
+    first: the rows keep the catalogue's order, each product is heard of as it is done, and a product
+    with the content of one under way gets that one's video instead of a render of its own."""
+    taken: list[str] = []
+
+    def last_first(jobs: Iterable[RenderJob]) -> Iterator[Rendered]:
+        for job in reversed(list(jobs)):
+            taken.append(job.product)
+            render_talk(job.spec)
+            yield Rendered(job.index)
+
+    products = [
+        _product("P1", "Buy the mug."),
+        Product("P2", "Lamp", "", None, None, "Hi.", ""),  # neither image nor persona: fails, decided alone
+        _product("P3", "Buy the mug."),  # P1's content, decided while P1 is under way
+        _product("P4", "Buy two mugs."),
+    ]
+    heard: list[tuple[str, int]] = []
+    result = run_batch(
+        products, BatchOptions(out_dir=tmp_path / "out", settings={"size": "96"}), executor=last_first,
+        on_row=lambda row, number, _total: heard.append((row.product, number)),
+    )  # fmt: skip
+    assert [r.status for r in result.rows] == ["made", "failed", "cached", "made"]
+    assert taken == ["P4", "P1"]
+    assert heard == [("P2", 1), ("P4", 2), ("P1", 3), ("P3", 4)]
+    p1, p3 = (Path(r.video) for r in (result.rows[0], result.rows[2]))
+    assert p1.read_bytes() == p3.read_bytes()
