@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -51,9 +52,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         os.environ["LAYER_HOME"] = str(work / "home")
+        os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_urlsafe(32))
         import ray
 
-        from layer_desktop.engine.cluster.runner import ClusterOptions, run_transform_on_cluster
+        from layer_desktop.engine.cluster.runner import (
+            ClusterOptions,
+            run_transform_on_cluster,
+            token_from_environment,
+        )
         from layer_desktop.engine.personas import PersonaStore
         from layer_desktop.engine.pipeline import TransformSpec, run_transform
         from layer_desktop.engine.pipeline.demo import demo_content, ensure_demo_persona
@@ -72,6 +78,7 @@ def main() -> None:
         started = time.perf_counter()
         single = run_transform(spec("one.mp4"), store=store)
         one = time.perf_counter() - started
+        token_from_environment()  # the token below, not Ray's ~/.ray/auth_token
         ray.init(address="local", num_cpus=args.workers, num_gpus=args.workers, include_dashboard=False,
                  log_to_driver=False)  # fmt: skip
         spans: list[tuple[float, float]] = []

@@ -134,12 +134,15 @@ def ray_cluster() -> Iterator[Any]:
     require_component(
         "Ray", importlib.util.find_spec("ray") is not None, "pip install layer-desktop[cluster]"
     )
-    import ray
-
     # the token in this process's environment, as the app's cluster:local does (else Ray writes one to
     # ~/.ray/auth_token)
     saved = {key: os.environ.get(key) for key in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
     os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_urlsafe(32))
+    import ray
+
+    from layer_desktop.engine.cluster.runner import token_from_environment
+
+    token_from_environment()  # a test module may have imported Ray before
     ray.init(
         address="local",  # always a new cluster: never one a `ray start` left running on this machine
         num_cpus=2, num_gpus=2, object_store_memory=100 * 1024 * 1024, include_dashboard=False,

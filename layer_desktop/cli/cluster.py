@@ -101,7 +101,7 @@ def status(name: NameArg) -> None:
         from layer_desktop.engine.cluster.local import cluster_status
     else:
         from layer_desktop.remote.ssh.cluster import cluster_status  # type: ignore[assignment]
-    out.print(cluster_status(record))
+    out.print(cluster_status(record), markup=False, highlight=False)
 
 
 @app.command("down")

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from layer_desktop.errors import LayerError
@@ -28,8 +29,9 @@ def run_cli(app: typer.Typer, argv: list[str] | None) -> int:
         # Without standalone mode click *returns* the code of a typer.Exit instead of raising it.
         code = app(args=argv, standalone_mode=False)
     except LayerError as exc:
-        console.print(f"[bold red]Error:[/] {exc.message}")
-        console.print(f"[yellow]What to do:[/] {exc.hint}")
+        # the texts are not markup: "layer-desktop[cluster]" must print as it is
+        console.print(f"[bold red]Error:[/] {escape(exc.message)}")
+        console.print(f"[yellow]What to do:[/] {escape(exc.hint)}")
         return 2
     except ValidationError as exc:  # a spec built from the options refused a combination of them
         console.print(f"[bold red]Error:[/] {validation_text(exc)}")

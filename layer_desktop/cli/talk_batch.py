@@ -62,6 +62,20 @@ def _on_engine(client: EngineClient) -> Renderer:
     return render
 
 
+def _batch_address(engine: str) -> str:
+    """The Ray address of ``cluster:…`` for a batch: a cluster on this machine or at an address (a batch
+    writes its videos where every worker reads and writes them)."""
+    from layer_desktop.cli.cluster import cluster_address, cluster_on_hosts
+
+    if cluster_on_hosts(engine):
+        raise InputError(
+            f"{engine} is formed from GPU hosts: a catalogue batch renders on a cluster on this machine or "
+            "at a Ray address, with -o on storage every worker shares.",
+            hint="Send the batch to the head host's engine with --engine host:HEAD instead.",
+        )
+    return cluster_address(engine)
+
+
 def _on_cluster(address: str) -> Executor:
     """Several products at once on the Ray cluster at ``address`` (local, auto, ray://HOST:PORT); its
     workers write the videos under -o (storage they share), and they are published from here."""
@@ -145,7 +159,7 @@ def batch(
     )  # fmt: skip
     if engine and engine.startswith("cluster:"):
         result = run_batch(products, options, publisher=publisher, on_row=_show,
-                           executor=_on_cluster(engine.removeprefix("cluster:")))  # fmt: skip
+                           executor=_on_cluster(_batch_address(engine)))  # fmt: skip
     elif engine:
         from layer_desktop.cli.engine import connect
 

@@ -53,6 +53,7 @@ class QueuedJob:
     last_event: int = 0  # the newest event seen: a re-render is followed from here
     engine: str = "local"  # where it runs, as shown: "local" or "remote: HOST"
     via: str = LOCAL  # the queue's link it was sent through: "local" or "host:NAME"
+    workers: dict[str, int] = field(default_factory=dict)  # a cluster job: frames made by each worker
 
 
 class _Follower(threading.Thread):
@@ -310,6 +311,12 @@ class RenderQueue(QObject):
             job.fps, job.eta_s = float(data.get("fps") or 0.0), data.get("eta_s")
         elif event.type == "log":
             job.log.append(f"{data['level']}: {data['message']}")
+        elif event.type == "chunk":  # a cluster worker finished one
+            who = f"{data['worker']} on {data['node']}"
+            job.workers[who] = job.workers.get(who, 0) + int(data["frames"])
+            job.log.append(
+                f"chunk {data['index'] + 1}: {data['frames']} frames by {who} in {data['seconds']:.1f} s"
+            )
         self.changed.emit(job_id)
 
     def _on_fetched(self, job_id: str, path: str) -> None:

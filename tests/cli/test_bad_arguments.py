@@ -193,6 +193,20 @@ BAD: list[tuple[str, list[str]]] = [
     ("talk batch", [FACE, "-o", "{tmp}", "--publish", "nowhere"]),
     ("talk batch", [FACE, "-o", "{tmp}", "--engine", "http://127.0.0.1:9"]),
     ("talk batch", [FACE, "-o", "{tmp}", "--engine", "cluster:"]),  # no cluster address
+    ("talk batch", [FACE, "-o", "{tmp}", "--engine", "cluster:nope"]),  # no cluster of that name
+    ("demo", ["--engine", "cluster:nope"]),
+    ("demo", ["--engine", "cluster:bad name"]),
+    ("cluster up", []),
+    ("cluster up", ["bad name!"]),
+    ("cluster up", ["c1", "--host", "no-such-host"]),
+    ("cluster up", ["c1", "--num-gpus", "-1"]),
+    ("cluster up", ["c1", "--object-store-mb", "10"]),
+    ("cluster status", []),
+    ("cluster status", ["nope"]),
+    ("cluster status", ["../etc"]),
+    ("cluster down", []),
+    ("cluster down", ["nope"]),
+    ("cluster list", ["extra"]),
 ]
 
 

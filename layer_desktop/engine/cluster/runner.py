@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import shutil
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -65,7 +66,7 @@ class ClusterOptions:
     retries: int = 2  # restarts of an actor that dies, and retries of its chunk
 
 
-def _ray() -> Any:
+def import_ray() -> Any:
     try:
         import ray
     except ImportError as exc:  # the extra is optional
@@ -73,20 +74,37 @@ def _ray() -> Any:
     return ray
 
 
-def _connect(ray: Any, address: str | None) -> None:
+def token_from_environment() -> None:
+    """Make Ray read ``RAY_AUTH_MODE``/``RAY_AUTH_TOKEN`` again: it reads them once, when it is imported
+    (as Ray's own ``ray.init`` does after it turns token mode on)."""
+    if "ray" not in sys.modules:
+        return  # read at import
+    from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
+
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
+def connect(address: str | None) -> Any:
+    """Ray, connected to the cluster at ``address`` (kept when this process already is). Raises
+    ``ClusterError`` when Ray is missing or the cluster cannot be reached."""
+    if address == "local":
+        # a cluster of this process: token auth, the token in this process's environment only (else
+        # Ray writes one to ~/.ray/auth_token)
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_urlsafe(32))
+    ray = import_ray()
     if ray.is_initialized():
-        return
+        return ray
+    token_from_environment()
     try:
         if address == "local":
-            # a cluster of this process: its token lives in this process's environment only (else Ray
-            # writes one to ~/.ray/auth_token)
-            os.environ.setdefault("RAY_AUTH_MODE", "token")
-            os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_urlsafe(32))
             ray.init(address="local", include_dashboard=False, log_to_driver=False)
         else:
             ray.init(address=address or "auto", log_to_driver=False)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
         raise ClusterError(f"No Ray cluster at {address or 'auto'} ({exc}).") from exc
+    return ray
 
 
 def run_transform_on_cluster(
@@ -108,8 +126,7 @@ def run_transform_on_cluster(
     check_splittable(spec)
     options = options or ClusterOptions()
     folder = folder or jobs_dir() / job_id_for(spec.output)
-    ray = _ray()
-    _connect(ray, options.address)
+    ray = connect(options.address)
     spec_json = spec.model_dump_json()
     run = _ClusterRun(
         ray, options, worker, spec_json, folder, progress, cancel, _chunk_hook(on_chunk, on_records)

@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from layer_desktop.engine.cluster.runner import ClusterError, ClusterOptions, _connect, _ray
+from layer_desktop.engine.cluster.errors import ClusterError
+from layer_desktop.engine.cluster.runner import ClusterOptions, connect
 from layer_desktop.engine.faces.analyzer import FaceAnalyzer
 from layer_desktop.engine.media.pipeline import RenderCancelled
 from layer_desktop.engine.personas import Persona, PersonaStore
@@ -84,8 +85,7 @@ def talk_on_cluster(
     ``ClusterError`` when there is none, or Ray is not installed). Using it raises ``RenderCancelled``
     when ``cancel`` is set (every worker is stopped)."""
     options = options or ClusterOptions()
-    ray = _ray()
-    _connect(ray, options.address)
+    ray = connect(options.address)
     return _TalkRun(ray, options, cancel, on_render, worker).run
 
 

@@ -191,6 +191,8 @@ class QueuePanel(QWidget):
 def row_texts(job: QueuedJob) -> list[str]:
     info = job.info
     stage = STAGES.get(info.stage or "", info.stage or "") if info.state in ("queued", "running") else ""
+    if stage and job.workers:  # a cluster job: how many workers share it
+        stage += f" on {len(job.workers)} workers"
     eta = f"{job.eta_s:.0f} s" if job.eta_s is not None and info.state == "running" else ""
     fps = f"{job.fps:.1f}" if job.fps and info.state == "running" else ""
     state = info.state + (f": {info.error}" if info.error else "")
