@@ -7,6 +7,7 @@ script's standard input, never in argv.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 import typer
@@ -69,8 +70,18 @@ def up(
     object_store_mb: Annotated[
         int | None, typer.Option("--object-store-mb", min=80, help="Each node's object store (MB).")
     ] = None,
+    node_ip: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--node-ip",
+            help="HOST=IP: the address the other nodes reach a host at (a private "
+            "network's), where it is not the host's SSH address. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Start a cluster: a head on this machine (127.0.0.1 only), or Ray on GPU hosts over SSH."""
+    if not host and node_ip:
+        raise typer.BadParameter("only for a cluster of --host machines", param_hint="--node-ip")
     if not host:
         from layer_desktop.engine.cluster.local import cluster_up
 
@@ -87,10 +98,25 @@ def up(
         record = form_cluster(
             name, profiles[0], profiles[1:], options=NodeOptions(num_cpus, num_gpus, object_store_mb),
             bootstrap=BootstrapOptions(cluster=True) if bootstrap else None, say=out.print,
+            node_ips=_node_ips(node_ip or [], [p.name for p in profiles]),
         )  # fmt: skip
     where = ", ".join(n.host or "this machine" for n in record.nodes)
     out.print(f"cluster {record.name} up at {record.address} ({len(record.nodes)} nodes: {where})")
     out.print(f"run a job on it: layer transform … --engine cluster:{record.name}")
+
+
+def _node_ips(values: list[str], hosts: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value in values:
+        host, _, ip = value.partition("=")
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not HOST=IP", param_hint="--node-ip") from None
+        if host not in hosts:
+            raise typer.BadParameter(f"{host!r} is not one of the --host values", param_hint="--node-ip")
+        found[host] = ip
+    return found
 
 
 @app.command("status")

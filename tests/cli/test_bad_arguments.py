@@ -201,6 +201,7 @@ BAD: list[tuple[str, list[str]]] = [
     ("cluster up", ["c1", "--host", "no-such-host"]),
     ("cluster up", ["c1", "--num-gpus", "-1"]),
     ("cluster up", ["c1", "--object-store-mb", "10"]),
+    ("cluster up", ["c1", "--node-ip", "w=10.0.0.2"]),  # no --host machines
     ("cluster status", []),
     ("cluster status", ["nope"]),
     ("cluster status", ["../etc"]),

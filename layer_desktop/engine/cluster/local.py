@@ -8,6 +8,7 @@ Nothing here imports Ray: the node scripts of ``nodes`` run under ``bash`` with 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 from layer_desktop.engine.cluster import nodes, registry
 from layer_desktop.engine.cluster.errors import ClusterError
 from layer_desktop.engine.cluster.registry import ClusterRecord, NodeRecord
+from layer_desktop.paths import HOME_ENV
 from layer_desktop.secrets import KeyringSecrets
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ def cluster_up(
     node = nodes.NodeSpec(
         sys.executable, folder, "127.0.0.1", port=free_port(), dashboard_port=free_port(),
         agent_port=free_port(), num_cpus=num_cpus, num_gpus=num_gpus, object_store_mb=object_store_mb,
+        layer_home=os.environ.get(HOME_ENV),
     )  # fmt: skip
     try:
         run_script(nodes.start_script(node), token, f"start the cluster {name!r}")

@@ -45,6 +45,7 @@ class NodeSpec:
     num_cpus: int | None = None
     num_gpus: int | None = None  # fake GPUs on a CPU machine place ``num_gpus`` tasks in tests
     object_store_mb: int | None = None
+    layer_home: str | None = None  # LAYER_HOME of the node's workers: the host's models (bootstrap's)
 
     @property
     def sid_file(self) -> str:
@@ -91,6 +92,7 @@ def start_script(node: NodeSpec) -> str:
     folder, sid, logf = _q(node.folder), _q(node.sid_file), _q(node.log_file)
     return (
         _token_from_stdin()
+        + (f"export LAYER_HOME={_q(node.layer_home)}; " if node.layer_home else "")
         + f"umask 077; mkdir -p {folder} || exit 1; "
         # a node already running here is stopped first: one node per folder
         + stop_script(node.folder, tail=False)

@@ -11,6 +11,7 @@ mount); voice and lip-sync jobs run on one engine; the driver and the workers mu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -21,13 +22,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from layer_desktop.engine.cluster.errors import ClusterError
+from layer_desktop.engine.cluster.kit import JobKit, make_kit
 from layer_desktop.engine.cluster.worker import ChunkWorker
 from layer_desktop.engine.media.chunks import (
     ChunkRecord,
     RenderManifest,
+    chunk_is_intact,
     load_manifest,
     plan_chunks,
     reusable_chunks,
@@ -51,6 +54,7 @@ from layer_desktop.engine.pipeline.records import FrameRecord
 from layer_desktop.engine.pipeline.spec import TransformSpec
 from layer_desktop.errors import LayerError
 from layer_desktop.paths import HOME_ENV
+from layer_desktop.settings import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,10 @@ class ClusterOptions:
     address: str | None = None
     workers: int | None = None  # actors; default: one per GPU of the cluster (one when it has none)
     retries: int = 2  # restarts of an actor that dies, and retries of its chunk
+    # how workers reach the job's files: "shared" (the job folder is on storage every worker reads and
+    # writes), "objects" (through Ray's object store: source, analysis and personas out, chunks back),
+    # "auto": shared when every node runs on the driver's machine, else objects
+    transfer: Literal["auto", "shared", "objects"] = "auto"
 
 
 def import_ray() -> Any:
@@ -127,10 +135,9 @@ def run_transform_on_cluster(
     options = options or ClusterOptions()
     folder = folder or jobs_dir() / job_id_for(spec.output)
     ray = connect(options.address)
-    spec_json = spec.model_dump_json()
-    run = _ClusterRun(
-        ray, options, worker, spec_json, folder, progress, cancel, _chunk_hook(on_chunk, on_records)
-    )
+    store = store or PersonaStore()
+    hook = _chunk_hook(on_chunk, on_records)
+    run = _ClusterRun(ray, options, worker, spec, store, folder, progress, cancel, hook)
     return run_transform(
         spec, store=store, models=models, folder=folder, progress=progress, cancel=cancel,
         on_records=on_records, pre_encode=run.encode,
@@ -153,11 +160,13 @@ def _chunk_hook(on_chunk: ChunkDone | None, on_records: RecordsDone | None) -> C
 
 class _ClusterRun:
     def __init__(
-        self, ray: Any, options: ClusterOptions, worker: type[ChunkWorker], spec_json: str, folder: Path,
-        progress: Progress | None, cancel: threading.Event | None, on_chunk: ChunkDone | None,
+        self, ray: Any, options: ClusterOptions, worker: type[ChunkWorker], spec: TransformSpec,
+        store: PersonaStore, folder: Path, progress: Progress | None, cancel: threading.Event | None,
+        on_chunk: ChunkDone | None,
     ) -> None:  # fmt: skip
         self.ray, self.options, self.worker = ray, options, worker
-        self.spec_json, self.folder = spec_json, folder
+        self.spec, self.store, self.spec_json, self.folder = spec, store, spec.model_dump_json(), folder
+        self.kit: JobKit | None = None
         self.progress, self.cancel, self.on_chunk = progress, cancel, on_chunk
 
     def encode(self, rspec: RenderSpec, work_dir: Path) -> None:
@@ -178,13 +187,30 @@ class _ClusterRun:
             num_gpus=1 if gpus else 0, max_restarts=self.options.retries,
             max_task_retries=self.options.retries,
         )  # fmt: skip
-        actors = [actor_class.remote(os.environ.get(HOME_ENV), f"worker {i + 1}") for i in range(count)]
-        log.info("cluster: %d chunks of %s on %d workers", len(todo), rspec.output, count)
+        objects = self._transfer() == "objects"
+        if objects:
+            self.kit = make_kit(self.ray, self.spec, self.folder, self.store)
+        home = None if objects else os.environ.get(HOME_ENV)  # shared: the driver's store and models
+        actors = [actor_class.remote(home, f"worker {i + 1}") for i in range(count)]
+        log.info("cluster: %d chunks of %s on %d workers (%s)", len(todo), rspec.output, count,
+                 "through the object store" if objects else "shared folder")  # fmt: skip
         try:
             self._dispatch(actors, todo, plan, work_dir, rspec, manifest)
         finally:
+            if objects:  # each worker deletes its copy of the job
+                with contextlib.suppress(Exception):
+                    self.ray.get([a.forget.remote(self.folder.name) for a in actors], timeout=60)
             for actor in actors:
                 self.ray.kill(actor)
+
+    def _transfer(self) -> str:
+        if self.options.transfer != "auto":
+            return self.options.transfer
+        if str(self.options.address or "").startswith("ray://"):
+            return "objects"  # a Ray client: the driver's files are on another machine
+        here = self.ray.util.get_node_ip_address()
+        nodes = {n["NodeManagerAddress"] for n in self.ray.nodes() if n.get("Alive")}
+        return "shared" if nodes == {here} else "objects"
 
     def _dispatch(
         self, actors: list[Any], todo: deque[int], plan: list[tuple[int, int]], work_dir: Path,
@@ -195,7 +221,7 @@ class _ClusterRun:
         while todo or pending:
             while todo and free:
                 actor, index = free.pop(), todo.popleft()
-                pending[actor.render_chunk.remote(self.spec_json, str(self.folder), index)] = actor
+                pending[actor.render_chunk.remote(self.spec_json, str(self.folder), index, self.kit)] = actor
             ready, _ = self.ray.wait(list(pending), num_returns=1, timeout=0.25)
             if self.cancel is not None and self.cancel.is_set():
                 raise RenderCancelled("The render was cancelled; finished chunks are kept for a resume.")
@@ -203,6 +229,7 @@ class _ClusterRun:
                 free.append(pending.pop(ref))
                 result = self._result(ref)
                 manifest = _adopt(work_dir, manifest, rspec, plan, result)
+                result.pop("data", None)  # written: the listeners get the report, not the bytes
                 record = result["record"]
                 frames_done += record["stop"] - record["start"]
                 if self.progress is not None:
@@ -235,8 +262,13 @@ def _adopt(
     fingerprint = rspec.fingerprint(result["encoder"])
     if manifest is None or manifest.fingerprint != fingerprint:
         manifest = RenderManifest(fingerprint, plan[-1][1], rspec.chunk_frames, result["encoder"])
-    shutil.move(str(Path(result["work_dir"]) / record.file), str(work_dir / record.file))
+    if result.get("data") is not None:  # from a worker's own folder, through the object store
+        write_atomic(work_dir / record.file, result["data"])
+        if not chunk_is_intact(work_dir, record):
+            raise ClusterError(f"Chunk {record.index} arrived damaged from {result['worker']}.")
+    else:
+        shutil.move(str(Path(result["work_dir"]) / record.file), str(work_dir / record.file))
+        shutil.rmtree(result["work_dir"], ignore_errors=True)
     manifest.chunks[record.index] = record
     save_manifest(work_dir, manifest)
-    shutil.rmtree(result["work_dir"], ignore_errors=True)
     return manifest

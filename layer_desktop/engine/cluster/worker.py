@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from layer_desktop.engine.cluster.kit import JobKit, open_kit
 from layer_desktop.engine.media.chunks import ChunkRecord
 from layer_desktop.engine.media.render import RenderSpec, encode_chunks
 from layer_desktop.engine.personas import PersonaStore
@@ -38,26 +41,51 @@ class ChunkWorker:
         if layer_home:
             os.environ[HOME_ENV] = layer_home  # the driver's persona store and model folder
         self._stages: dict[str, _Stage] = {}
+        self._folders: dict[str, Path] = {}  # where each job's chunks are encoded
+        self._roots: dict[str, Path] = {}  # a job's own folder on this worker (kit mode), by job id
         self._rows: list[FrameRecord] = []  # the review records of the chunk being encoded
 
-    def _stage(self, spec_json: str, folder: Path) -> _Stage:
-        key = hashlib.sha256(f"{folder}\n{spec_json}".encode()).hexdigest()
+    def _stage(self, spec_json: str, folder: Path, kit: JobKit | None) -> tuple[_Stage, Path]:
+        """The job's stage and the folder this worker encodes its chunks in: the driver's job folder
+        (shared storage), or with a ``kit`` a folder of this worker's own, filled from the object store."""
+        key = hashlib.sha256(f"{folder}\n{spec_json}\n{kit is not None}".encode()).hexdigest()
         if key not in self._stages:
             spec = TransformSpec.model_validate_json(spec_json)
-            self._stages[key] = chunk_stage(spec, folder, PersonaStore(), on_records=self._rows.extend)
-        return self._stages[key]
+            if kit is None:
+                stage = chunk_stage(spec, folder, PersonaStore(), on_records=self._rows.extend)
+            else:
+                import ray
 
-    def render_chunk(self, spec_json: str, folder: str, index: int) -> dict[str, Any]:
+                root = self._roots.setdefault(kit.job, Path(tempfile.mkdtemp(prefix="layer-worker-")))
+                local = open_kit(ray, kit, spec, root)
+                folder = local.folder
+                stage = chunk_stage(
+                    local.spec, folder, local.store, on_records=self._rows.extend, key=local.key
+                )
+            self._stages[key], self._folders[key] = stage, folder
+        return self._stages[key], self._folders[key]
+
+    def render_chunk(
+        self, spec_json: str, folder: str, index: int, kit: JobKit | None = None
+    ) -> dict[str, Any]:
         """Encode chunk ``index`` (kept when an earlier attempt finished it) and write its records.
         Returns the chunk's record and review records, the encoder, the work folder and when and where
-        (node, process) it ran."""
+        (node, process) it ran; with a ``kit`` also the chunk's bytes (``data``), as the driver cannot
+        read this worker's folders."""
         started = time.time()
-        rspec, processor, hook = self._stage(spec_json, Path(folder))
-        work_dir = chunk_work_dir(Path(folder), index)
+        (rspec, processor, hook), job_folder = self._stage(spec_json, Path(folder), kit)
+        work_dir = chunk_work_dir(job_folder, index)
         self._rows.clear()
         manifest = encode_chunks(rspec, processor, [index], work_dir=work_dir, on_chunk=hook)
+        record = manifest.chunks[index]
+        data = None
+        if kit is not None:
+            data = (work_dir / record.file).read_bytes()
+            shutil.rmtree(work_dir, ignore_errors=True)
         return {
-            "record": asdict(manifest.chunks[index]),
+            "data": data,
+            "transfer": "shared" if kit is None else "objects",
+            "record": asdict(record),
             "records": [r.to_dict() for r in self._rows],
             "encoder": manifest.encoder,
             "work_dir": str(work_dir),
@@ -68,6 +96,12 @@ class ChunkWorker:
             "node_id": _node_id(),
             "worker": self.name,
         }
+
+    def forget(self, job: str) -> None:
+        """Delete this worker's copy of job ``job`` (its source, analysis and personas)."""
+        root = self._roots.pop(job, None)
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def _node_id() -> str:

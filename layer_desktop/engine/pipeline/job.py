@@ -193,7 +193,7 @@ def _render_spec(spec: TransformSpec, job_id: str, stages: _Stages, audio: str |
 
 def _prepare(
     spec: TransformSpec, folder: Path, store: PersonaStore, models: ModelStore | None,
-    progress: Progress | None, cancel: threading.Event | None,
+    progress: Progress | None, cancel: threading.Event | None, key: AnalysisKey | None = None,
 ) -> tuple[_Stages, TransformProcessor, RecordBook, float]:  # fmt: skip
     stages = _Stages(store, models)
     stages.persona(spec.persona)  # fail early on an unknown persona
@@ -204,7 +204,8 @@ def _prepare(
     with FrameReader(spec.source) as reader:
         check_face_frame(spec, reader.frame_count)
         report = (lambda d, t: progress("analyse", d, t)) if progress else None
-        found = analyse_video(reader, folder / "analysis", analysis_key(spec), progress=report, cancel=cancel)
+        key = key or analysis_key(spec)
+        found = analyse_video(reader, folder / "analysis", key, progress=report, cancel=cancel)
         rotation = reader.rotation
     analysis_seconds = time.perf_counter() - started
     plan = make_plan(spec, found.frames, found.shots)
@@ -227,13 +228,14 @@ def check_splittable(spec: TransformSpec) -> None:
 
 def chunk_stage(
     spec: TransformSpec, folder: Path, store: PersonaStore, models: ModelStore | None = None,
-    on_records: RecordsDone | None = None,
+    on_records: RecordsDone | None = None, key: AnalysisKey | None = None,
 ) -> tuple[RenderSpec, TransformProcessor, Callable[[ChunkRecord], None]]:  # fmt: skip
     """What a cluster worker needs to encode chunks of the job in ``folder``: the render spec, the frame
-    processor (the analysis is read from the job's cache, which the driver filled) and the chunk hook
-    that writes the chunk's review records. Raises what ``check_splittable`` raises."""
+    processor (the analysis is read from the job's cache, which the driver filled; ``key``: the driver's
+    analysis key, for a worker whose copy of the source lies at another path) and the chunk hook that
+    writes the chunk's review records. Raises what ``check_splittable`` raises."""
     check_splittable(spec)
-    stages, proc, book, _ = _prepare(spec, folder, store, models, None, None)
+    stages, proc, book, _ = _prepare(spec, folder, store, models, None, None, key)
     return _render_spec(spec, folder.name, stages), proc, _chunk_hook(book, on_records)
 
 

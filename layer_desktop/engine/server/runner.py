@@ -299,7 +299,7 @@ class JobRunner:
             self.store.event(job_id, "chunk", {
                 "index": record["index"], "frames": record["stop"] - record["start"],
                 "worker": result["worker"], "node": result["node"], "node_id": result["node_id"],
-                "pid": result["pid"],
+                "pid": result["pid"], "transfer": result["transfer"],
                 "seconds": round(result["finished"] - result["started"], 3),
             })  # fmt: skip
 

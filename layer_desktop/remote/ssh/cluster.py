@@ -124,11 +124,13 @@ def node_ip(profile: HostProfile) -> str:
 def form_cluster(
     name: str, head: HostProfile, workers: list[HostProfile], *, options: NodeOptions | None = None,
     access: SshAccess | None = None, bootstrap: BootstrapOptions | None = None,
-    keyring: KeyringSecrets | None = None, say: Say | None = None,
+    keyring: KeyringSecrets | None = None, say: Say | None = None, node_ips: dict[str, str] | None = None,
 ) -> ClusterRecord:  # fmt: skip
     """Start the cluster ``name``: the head on ``head``, a worker node on each of ``workers`` (each
     bootstrapped first when ``bootstrap`` is given), then the head's engine as the cluster's driver.
-    On failure every node started so far is stopped again. Raises ``ClusterError`` and SSH errors."""
+    ``node_ips``: the address the other nodes reach a host at, by host name (a private network's),
+    where it is not the host's SSH address. On failure every node started so far is stopped again.
+    Raises ``ClusterError`` and SSH errors."""
     registry.check_name(name)
     if registry.exists(name):
         raise ClusterError(
@@ -146,15 +148,17 @@ def form_cluster(
                 say(f"{host.profile.name}: bootstrap")
                 Bootstrap(host.conn, host.plan, bootstrap).run()
             host.check_ray()
+        ips = {h.profile.name: (node_ips or {}).get(h.profile.name) or node_ip(h.profile) for h in hosts}
         port, dash, agent = hosts[0].ports(3)
-        address = f"{node_ip(head)}:{port}"
+        address = f"{ips[head.name]}:{port}"
         for i, host in enumerate(hosts):
             role = "head" if i == 0 else "worker"
             say(f"{host.profile.name}: starting the Ray {role}")
             node = nodes.NodeSpec(
-                host.plan.python, host.folder, node_ip(host.profile), join=None if i == 0 else address,
+                host.plan.python, host.folder, ips[host.profile.name], join=None if i == 0 else address,
                 port=port, dashboard_port=dash, agent_port=agent if i == 0 else host.ports(1)[0],
                 num_cpus=options.num_cpus, num_gpus=options.num_gpus, object_store_mb=options.object_store_mb,
+                layer_home=host.plan.app_home,
             )  # fmt: skip
             started.append(host)
             host.start(node, token)

@@ -21,6 +21,7 @@ from layer_desktop.engine.pipeline import TransformSpec, run_transform
 from layer_desktop.engine.pipeline.demo import demo_content, ensure_demo_persona
 from layer_desktop.errors import InputError
 from tests.clips import decode
+from tests.remote.ssh.helpers import streams_sha256
 
 pytestmark = pytest.mark.slow
 
@@ -71,12 +72,37 @@ def test_chunks_run_on_two_workers_and_join_to_the_single_engine_render(
     assert report.frames == 100 and report.chunks_reused == 4  # the driver only joined them
     assert report.swapped == reference.swapped > 0
     same_frames(Path(report.output), Path(reference.output))
+    # x264 with the same settings is deterministic: the same encoded streams, byte for byte
+    assert streams_sha256(Path(report.output)) == streams_sha256(Path(reference.output))
+
+
+def test_without_shared_storage_the_job_travels_through_the_object_store(
+    ray_cluster: Any, store: PersonaStore, tmp_path: Path
+) -> None:
+    """Workers on other machines: they get the source, the analysis and the persona from the object
+    store into folders of their own (their LAYER_HOME has no such persona) and send the chunks back."""
+    reports: list[dict[str, Any]] = []
+    spec = demo_spec(tmp_path / "cluster.mp4")
+    report = run_transform_on_cluster(
+        spec, ClusterOptions(transfer="objects"), store=store, on_chunk=reports.append
+    )
+    reference = run_transform(demo_spec(tmp_path / "one_engine.mp4"), store=store)
+    assert sorted(r["record"]["index"] for r in reports) == [0, 1, 2, 3]
+    assert len({r["pid"] for r in reports}) == 2
+    job_folder = Path(report.job_dir)
+    for r in reports:  # encoded in the workers' own folders, not in the driver's job folder
+        assert not Path(r["work_dir"]).is_relative_to(job_folder) and "data" not in r
+    assert not (job_folder / "cluster").exists()
+    assert not any(Path(r["work_dir"]).parents[2].exists() for r in reports)  # their copies deleted
+    assert report.chunks_reused == 4
+    same_frames(Path(report.output), Path(reference.output))
+    assert streams_sha256(Path(report.output)) == streams_sha256(Path(reference.output))
 
 
 class DiesOnce(ChunkWorker):
     """Dies (the whole process, as on a lost machine) half-way into its first chunk 2."""
 
-    def render_chunk(self, spec_json: str, folder: str, index: int) -> dict[str, Any]:
+    def render_chunk(self, spec_json: str, folder: str, index: int, kit: Any = None) -> dict[str, Any]:
         marker = Path(folder) / "died_once"
         if index == 2 and not marker.exists():
             marker.write_text("x")
@@ -84,7 +110,7 @@ class DiesOnce(ChunkWorker):
             work.mkdir(parents=True, exist_ok=True)
             (work / "chunk_00002.mp4").write_bytes(b"\0" * 5000)  # a half-written chunk file
             os._exit(1)
-        return super().render_chunk(spec_json, folder, index)
+        return super().render_chunk(spec_json, folder, index, kit)
 
 
 def test_a_worker_killed_mid_chunk_is_restarted_and_the_output_is_unchanged(

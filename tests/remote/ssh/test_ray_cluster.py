@@ -73,6 +73,7 @@ def test_two_hosts_form_a_cluster_render_a_job_on_both_and_stop(ssh_world: SshWo
     record = form_cluster(
         "farm", head, [worker], options=NodeOptions(num_cpus=1, num_gpus=1, object_store_mb=100),
         access=access, bootstrap=fast_bootstrap(), say=said.append,
+        node_ips={"worker": "127.0.0.2"},  # another address: to the cluster, another machine
     )  # fmt: skip
     temp_dirs = [Path(nodes.temp_dir(n.folder)) for n in record.nodes]
     try:
@@ -97,6 +98,10 @@ def test_two_hosts_form_a_cluster_render_a_job_on_both_and_stop(ssh_world: SshWo
         assert sorted(c["index"] for c in chunks) == [0, 1, 2, 3]
         assert len({c["node_id"] for c in chunks}) == 2  # both hosts' nodes made chunks
         assert sum(c["frames"] for c in chunks) == 100
+        # the nodes are two machines to Ray: the job travelled through the object store, not a shared folder
+        assert {c["transfer"] for c in chunks} == {"objects"}
+        worker_dirs = [p for p in (ssh_world.root / "head").rglob("chunk_*") if p.is_dir()]
+        assert not worker_dirs  # no worker encoded in the head's job folder
 
         local = run_transform(spec.model_copy(update={"output": str(tmp_path / "local.mp4")}), store=store)
         ours, theirs = decode(result), decode(Path(local.output))
