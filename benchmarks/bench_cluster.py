@@ -15,6 +15,7 @@ import argparse
 import math
 import os
 import secrets
+import statistics
 import sys
 import tempfile
 import time
@@ -81,29 +82,67 @@ def main() -> None:
         token_from_environment()  # the token below, not Ray's ~/.ray/auth_token
         ray.init(address="local", num_cpus=args.workers, num_gpus=args.workers, include_dashboard=False,
                  log_to_driver=False)  # fmt: skip
-        spans: list[tuple[float, float]] = []
-        started = time.perf_counter()
-        report = run_transform_on_cluster(
-            spec("cluster.mp4"), ClusterOptions(workers=args.workers), store=store,
-            on_chunk=lambda r: spans.append((r["started"], r["finished"])),
-        )  # fmt: skip
-        cluster = time.perf_counter() - started
+        runs = {}
+        for transfer in ("shared", "objects"):
+            results: list[dict[str, object]] = []
+            started = time.perf_counter()
+            run_transform_on_cluster(
+                spec(f"cluster-{transfer}.mp4"), ClusterOptions(workers=args.workers, transfer=transfer),
+                store=store, on_chunk=results.append,
+            )  # fmt: skip
+            runs[transfer] = (time.perf_counter() - started, results)
         ray.shutdown()
-    chunks = len(spans)
-    chunk_work = sum(b - a for a, b in spans)
-    render_share = single.render_seconds
-    ideal = single.analysis_seconds + render_share / args.workers
-    print(f"{'path':<28}{'wall s':>9}{'ratio':>8}")
-    print(f"{'one engine':<28}{one:>9.2f}{1.0:>8.2f}")
-    print(f"{f'Ray, {args.workers} workers':<28}{cluster:>9.2f}{cluster / one:>8.2f}")
-    print(f"chunks {chunks}; worker time in chunks {chunk_work:.2f} s (one engine: {render_share:.2f} s)")
-    print(f"per-chunk overhead of the cluster path: {(cluster - ideal) / max(chunks, 1) * 1000:.0f} ms")
-    print(f"  (analysis {single.analysis_seconds:.2f} s on the driver; frames {report.frames})")
-    per_chunk = render_share / max(chunks, 1)
-    over = max(cluster - ideal, 0.0) / max(chunks, 1)
+    report(args, one, single, runs)
+
+
+def _ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.0f} ms" if values else "-"
+
+
+def report(args: argparse.Namespace, one: float, single: object, runs: dict[str, tuple[float, list]]) -> None:
+    print(f"{'path':<34}{'wall s':>9}{'ratio':>8}")
+    print(f"{'one engine':<34}{one:>9.2f}{1.0:>8.2f}")
+    for transfer, (wall, _) in runs.items():
+        label = f"Ray, {args.workers} workers, {transfer}"
+        print(f"{label:<34}{wall:>9.2f}{wall / one:>8.2f}")
+    analysis = single.analysis_seconds  # type: ignore[attr-defined]
+    render = single.render_seconds  # type: ignore[attr-defined]
+    print(f"one engine: analysis {analysis:.2f} s, render {render:.2f} s")
+    costs = {}
+    for transfer, (_, results) in runs.items():
+        first: dict[object, dict] = {}
+        later = []
+        for r in sorted(results, key=lambda r: r["dispatched"]):
+            (later.append(r) if r["worker"] in first else first.setdefault(r["worker"], r))
+        sched = [r["started"] - r["dispatched"] for r in later]
+        back = [r["adopted"] - r["finished"] for r in results]
+        work = [r["finished"] - r["started"] for r in later] or [0.0]
+        startup = [r["adopted"] - r["dispatched"] - statistics.median(work) for r in first.values()]
+        costs[transfer] = (
+            statistics.median(sched or [0.0]) + statistics.median(back),
+            statistics.median(startup),
+        )
+        print(
+            f"{transfer}: per chunk scheduling {_ms(sched)}, result + adopt {_ms(back)} (medians); chunk "
+            f"work {_ms(work)}; worker start-up (actor, models, job copy) {_ms(startup)}"
+        )
+    chunks = len(runs["objects"][1])
+    per_chunk = render / max(chunks, 1)
+    over, startup_s = costs["objects"]
+    print(
+        f"model ({chunks} chunks of {per_chunk:.2f} s, {over * 1000:.0f} ms each and "
+        f"{startup_s:.1f} s start-up for the cluster):"
+    )
     for n in (1, 2, 4, 8):
-        expected = single.analysis_seconds + math.ceil(chunks / n) * (per_chunk + over)
-        print(f"expected with {n} GPU(s), a chunk each at a time: {one / expected:.2f}x one engine")
+        expected = analysis + startup_s + math.ceil(chunks / n) * (per_chunk + over)
+        print(f"  expected with {n} GPU(s), a chunk each at a time: {one / expected:.2f}x one engine")
+    # a 40-minute interview at 25 fps: the same per-frame costs, analysis still once on the driver
+    scale = 40 * 60 * 25 / args.frames
+    long_one, long_chunks = (analysis + render) * scale, math.ceil(chunks * scale)
+    print(f"a 40-minute video ({long_chunks} chunks; analysis {analysis * scale:.0f} s on the driver):")
+    for n in (2, 4, 8, 16):
+        expected = analysis * scale + startup_s + math.ceil(long_chunks / n) * (per_chunk + over)
+        print(f"  expected with {n} GPUs: {long_one / expected:.2f}x one engine")
 
 
 if __name__ == "__main__":

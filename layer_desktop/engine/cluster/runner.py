@@ -18,6 +18,7 @@ import secrets
 import shutil
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -216,12 +217,13 @@ class _ClusterRun:
         self, actors: list[Any], todo: deque[int], plan: list[tuple[int, int]], work_dir: Path,
         rspec: RenderSpec, manifest: RenderManifest | None,
     ) -> None:  # fmt: skip
-        free, pending = list(actors), dict[Any, Any]()
+        free, pending, sent = list(actors), dict[Any, Any](), dict[Any, float]()
         frames_done = sum(b - a for i, (a, b) in enumerate(plan) if i not in todo)
         while todo or pending:
             while todo and free:
                 actor, index = free.pop(), todo.popleft()
-                pending[actor.render_chunk.remote(self.spec_json, str(self.folder), index, self.kit)] = actor
+                ref = actor.render_chunk.remote(self.spec_json, str(self.folder), index, self.kit)
+                pending[ref], sent[ref] = actor, time.time()
             ready, _ = self.ray.wait(list(pending), num_returns=1, timeout=0.25)
             if self.cancel is not None and self.cancel.is_set():
                 raise RenderCancelled("The render was cancelled; finished chunks are kept for a resume.")
@@ -230,6 +232,8 @@ class _ClusterRun:
                 result = self._result(ref)
                 manifest = _adopt(work_dir, manifest, rspec, plan, result)
                 result.pop("data", None)  # written: the listeners get the report, not the bytes
+                # the cluster's own cost of the chunk: dispatched → started, finished → adopted here
+                result.update(dispatched=sent.pop(ref), adopted=time.time())
                 record = result["record"]
                 frames_done += record["stop"] - record["start"]
                 if self.progress is not None:

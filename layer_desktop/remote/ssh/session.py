@@ -151,7 +151,7 @@ class RemoteEngine:
         self.runtime = rt = ensure_engine(
             conn, self.plan, start=start, idle_stop_s=self.profile.idle_stop_minutes * 60,
             max_lifetime_s=self.profile.max_lifetime_hours * 3600, timeout=self.options.start_timeout,
-            cluster=self.cluster,
+            cluster=self.cluster or cluster_headed_by(self.profile.name),
         )  # fmt: skip
         open_forward(conn.transport, ("127.0.0.1", rt.port)).close()  # forwarding allowed? (else it raises)
         if self.tunnel is None:
@@ -242,6 +242,21 @@ class RemoteEngine:
                 self._on_status(status)
             except Exception:  # a faulty listener must not kill the reconnect thread
                 log.exception("remote status listener failed")
+
+
+def cluster_headed_by(host: str) -> ClusterLink | None:
+    """The cluster (``layer cluster up --host``) whose head is ``host``: an engine started there drives
+    it (after an idle stop too), so its jobs keep running on every node."""
+    from layer_desktop.engine.cluster import registry
+
+    for path in sorted(registry.clusters_dir().glob("*.json")):
+        try:
+            record = registry.load(path.stem)
+            if record.kind == "ssh" and record.head.host == host:
+                return ClusterLink(record.address, registry.token(record.name))
+        except LayerError as exc:  # a damaged record or a missing token: the engine runs alone
+            log.warning("cluster %s: %s", path.stem, exc.message)
+    return None
 
 
 def resolve_work_dir(conn: SshConnection, work_dir: str) -> str:

@@ -26,8 +26,9 @@ from layer_desktop.remote.ssh.cluster import (
     form_cluster,
     head_engine,
 )
+from layer_desktop.remote.ssh.commands import EnginePlan
 from layer_desktop.remote.ssh.connection import SshConnection
-from layer_desktop.remote.ssh.engine_host import ClusterLink
+from layer_desktop.remote.ssh.engine_host import ClusterLink, probe, stop_engine
 from layer_desktop.remote.ssh.hosts import HostStore
 from layer_desktop.remote.ssh.session import RemoteEngine
 from tests.clips import decode
@@ -114,6 +115,14 @@ def test_two_hosts_form_a_cluster_render_a_job_on_both_and_stop(ssh_world: SshWo
         for root in (ssh_world.root, *temp_dirs):  # … and in no file the nodes or the engine wrote
             assert not _files_with(root, secret), root
 
+        # the head's engine stopped (an idle stop): a plain connect to the head starts it as the cluster's
+        # driver again
+        with SshConnection(head, ssh_world.known_hosts).open() as conn:
+            assert stop_engine(conn, EnginePlan(head.work_dir))
+        with RemoteEngine(head, known_hosts=ssh_world.known_hosts) as remote:
+            assert remote.runtime is not None and remote.runtime.started
+            assert remote.conn is not None
+            assert probe(remote.conn, remote.plan)[1]["cluster"] == record.address  # type: ignore[index]
         # an engine that drives another cluster is not used for this one: the error says what to do
         wrong = ClusterLink("127.0.0.1:1", "not-the-token")
         with pytest.raises(EngineUnavailableError, match="not the head of the cluster"):
