@@ -43,6 +43,11 @@ def _catalogue(folder: Path) -> Path:
         {"Product ID": "P5", "Name": "Tent", "Description": "", "Image": str(GRACE), "Script": LONG,
          "Voice": ""},
     ]  # fmt: skip
+    return write_catalogue(folder, rows)
+
+
+def write_catalogue(folder: Path, rows: list[dict[str, str]]) -> Path:
+    """``rows`` as ``folder/products.csv``, with ``product.png`` (a photo without a face) beside it."""
     product_shot(folder)  # product.png, relative to the catalogue
     path = folder / "products.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -52,7 +57,8 @@ def _catalogue(folder: Path) -> Path:
     return path
 
 
-def _report(folder: Path) -> dict[str, dict[str, Any]]:
+def read_report(folder: Path) -> dict[str, dict[str, Any]]:
+    """The batch's JSON report, by product id."""
     data = json.loads((folder / "report.json").read_text())
     return {row["product"]: row for row in data["products"]}
 
@@ -69,7 +75,7 @@ def test_a_catalogue_publishes_three_videos_reports_two_errors_and_resumes_witho
     argv = ["talk", "batch", str(catalogue), "-o", str(out), "--org", "acme", "--size", "160",
             "--publish", "shop"]  # fmt: skip
     assert main(argv) == EXIT_PARTIAL
-    rows = _report(out)
+    rows = read_report(out)
     made = {p: r for p, r in rows.items() if r["status"] == "made"}
     assert set(made) == {"P1", "P2", "P3"}
     listed = s3_env["raw"].list_objects_v2(Bucket=s3_env["bucket"]).get("Contents", [])
@@ -88,7 +94,7 @@ def test_a_catalogue_publishes_three_videos_reports_two_errors_and_resumes_witho
     capsys.readouterr()
 
     assert main(argv) == EXIT_PARTIAL  # again: nothing rendered, nothing uploaded
-    again = _report(out)
+    again = read_report(out)
     assert [again[p]["status"] for p in ("P1", "P2", "P3")] == ["finished"] * 3
     assert [again[p]["published"] for p in ("P1", "P2", "P3")] == ["already"] * 3
     assert [again[p]["url"] for p in ("P1", "P2", "P3")] == [rows[p]["url"] for p in ("P1", "P2", "P3")]

@@ -11,8 +11,6 @@ speak it first in their process: each product a fresh worker starts with, and a 
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import shutil
 import subprocess
@@ -32,9 +30,9 @@ from layer_desktop.paths import app_paths
 from layer_desktop.remote.storage import HmacKeys, PublishDb, save_destination
 from layer_desktop.secrets import KeyringSecrets
 from layer_desktop.settings import S3Destination
+from tests.cli.test_talk_batch import read_report, write_catalogue
 from tests.clips import decode
 from tests.conftest import SHARED_MEDIA, MemoryKeyring
-from tests.engine.talking.test_talk_inputs import product_shot
 from tests.remote.storage.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, moto_url, s3_env
 
 __all__ = ["moto_url", "s3_env"]  # the publish tests' real moto server, shared
@@ -52,17 +50,7 @@ def _catalogue(folder: Path) -> Path:
         {"Product ID": "P3", "Name": "Lamp", "Image": "product.png", "Script": "A desk lamp."},  # no face
         {"Product ID": "P4", "Name": "Map", "Image": str(ASTRONAUT), "Script": "A map of the park."},
     ]
-    product_shot(folder)  # product.png, relative to the catalogue
-    path = folder / "products.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def _report(folder: Path) -> dict[str, dict[str, Any]]:
-    return {r["product"]: r for r in json.loads((folder / "report.json").read_text())["products"]}
+    return write_catalogue(folder, rows)
 
 
 def _keys(s3_env: dict[str, Any], bucket: str) -> dict[str, str]:
@@ -105,12 +93,12 @@ def test_a_catalogue_on_the_cluster_publishes_what_one_engine_publishes_and_resu
     argv = ["talk", "batch", str(catalogue), "--org", "acme", "--size", "128"]
 
     assert main([*argv, "-o", str(tmp_path / "one_engine"), "--publish", "one"]) == EXIT_PARTIAL
-    single = _report(tmp_path / "one_engine")
+    single = read_report(tmp_path / "one_engine")
     shutil.rmtree(app_paths().cache_dir / "talk")  # the cluster must render them, not copy them
 
     argv += ["-o", str(out), "--publish", "shop", "--engine", "cluster:local"]
     assert main(argv) == EXIT_PARTIAL
-    rows = _report(out)
+    rows = read_report(out)
     assert {p: [r[f] for f in ROW] for p, r in rows.items()} == {
         p: [r[f] for f in ROW] for p, r in single.items()
     }
@@ -141,7 +129,7 @@ def test_a_catalogue_on_the_cluster_publishes_what_one_engine_publishes_and_resu
     capsys.readouterr()
 
     assert main(argv) == EXIT_PARTIAL  # again: it resumes
-    again = _report(out)
+    again = read_report(out)
     statuses = [again[p]["status"] for p in ("P1", "P2", "P3", "P4")]
     assert statuses == ["finished", "finished", "failed", "finished"]
     assert [again[p]["published"] for p in ("P1", "P2", "P4")] == ["already"] * 3
