@@ -14,7 +14,7 @@ import io
 import logging
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ class JobKit:
     job: str  # the job folder's name (the job id: the render spec and the watermark use it)
     source_name: str
     source_pieces: tuple[Any, ...]  # ObjectRefs of the source file's bytes, in order
-    analysis: Any  # ObjectRef of a tar of the job's analysis folder
+    analysis: Any  # ObjectRef of a tar of the job's analysis folder (None before the analysis)
     personas: tuple[Any, ...]  # ObjectRefs of persona bundles (zip)
     key: AnalysisKey  # the driver's analysis key (its source path): the worker's copy lies elsewhere
 
@@ -54,23 +54,41 @@ def _persona_refs(spec: TransformSpec) -> list[str]:
 
 
 def make_kit(ray: Any, spec: TransformSpec, folder: Path, store: PersonaStore) -> JobKit:
-    """Put what the job's workers need into the object store (after the driver's analysis)."""
+    """Put what the job's workers need into the object store: the source and the personas, and the
+    analysis when the folder has one (``with_analysis`` adds it later)."""
     pieces = []
     with Path(spec.source).open("rb") as fh:
         while piece := fh.read(PIECE_BYTES):
             pieces.append(ray.put(piece))
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        tar.add(folder / "analysis", arcname="analysis")
     bundles = []
     with tempfile.TemporaryDirectory(prefix="layer-kit-") as tmp:
         for i, ref in enumerate(_persona_refs(spec)):
             bundles.append(ray.put(export_persona(store, ref, Path(tmp) / f"{i}.zip").read_bytes()))
     log.info("cluster kit for %s: source in %d pieces, %d personas", folder.name, len(pieces), len(bundles))
-    return JobKit(
-        folder.name, Path(spec.source).name, tuple(pieces), ray.put(buffer.getvalue()), tuple(bundles),
-        analysis_key(spec),
-    )  # fmt: skip
+    kit = JobKit(folder.name, Path(spec.source).name, tuple(pieces), None, tuple(bundles), analysis_key(spec))
+    return with_analysis(ray, kit, folder) if (folder / "analysis").is_dir() else kit
+
+
+def with_analysis(ray: Any, kit: JobKit, folder: Path) -> JobKit:
+    """``kit`` with the job's analysis folder (once the analysis is complete)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(folder / "analysis", arcname="analysis")
+    return replace(kit, analysis=ray.put(buffer.getvalue()))
+
+
+def fetch_source(ray: Any, kit: JobKit, root: Path) -> Path:
+    """The job's source in ``root`` (fetched once: a complete copy is kept)."""
+    source = root / "source" / kit.source_name
+    if source.is_file():
+        return source
+    source.parent.mkdir(parents=True, exist_ok=True)
+    part = source.with_name(source.name + ".part")
+    with part.open("wb") as fh:
+        for ref in kit.source_pieces:  # one piece in memory at a time
+            fh.write(ray.get(ref))
+    part.replace(source)
+    return source
 
 
 def _plain_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
@@ -85,11 +103,9 @@ def _plain_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
 
 def open_kit(ray: Any, kit: JobKit, spec: TransformSpec, root: Path) -> LocalJob:
     """The job's pieces in ``root`` (a worker's own folder): the source, the analysis, a persona store."""
-    source = root / "source" / kit.source_name
-    source.parent.mkdir(parents=True, exist_ok=True)
-    with source.open("wb") as fh:
-        for ref in kit.source_pieces:  # one piece in memory at a time
-            fh.write(ray.get(ref))
+    if kit.analysis is None:
+        raise ClusterError("A worker was sent a job before its face analysis.")
+    source = fetch_source(ray, kit, root)
     folder = root / "jobs" / kit.job
     folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(ray.get(kit.analysis)), mode="r") as tar:

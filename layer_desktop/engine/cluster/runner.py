@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from layer_desktop.engine.cluster.errors import ClusterError
-from layer_desktop.engine.cluster.kit import JobKit, make_kit
+from layer_desktop.engine.cluster.kit import JobKit, make_kit, with_analysis
 from layer_desktop.engine.cluster.worker import ChunkWorker
 from layer_desktop.engine.media.chunks import (
     ChunkRecord,
@@ -42,6 +42,8 @@ from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.engine.media.render import RenderSpec
 from layer_desktop.engine.models import ModelStore
 from layer_desktop.engine.personas import PersonaStore
+from layer_desktop.engine.pipeline.analysis import AnalysisKey, chunk_file
+from layer_desktop.engine.pipeline.analysis_split import link_ranges, prepare, split_ranges
 from layer_desktop.engine.pipeline.job import (
     Progress,
     RecordsDone,
@@ -73,6 +75,8 @@ class ClusterOptions:
     # writes), "objects" (through Ray's object store: source, analysis and personas out, chunks back),
     # "auto": shared when every node runs on the driver's machine, else objects
     transfer: Literal["auto", "shared", "objects"] = "auto"
+    # a fresh job this long (frames) or longer has its face analysis split into one range per worker
+    split_analysis_frames: int = 1500
 
 
 def import_ray() -> Any:
@@ -139,10 +143,13 @@ def run_transform_on_cluster(
     store = store or PersonaStore()
     hook = _chunk_hook(on_chunk, on_records)
     run = _ClusterRun(ray, options, worker, spec, store, folder, progress, cancel, hook)
-    return run_transform(
-        spec, store=store, models=models, folder=folder, progress=progress, cancel=cancel,
-        on_records=on_records, pre_encode=run.encode,
-    )  # fmt: skip
+    try:
+        return run_transform(
+            spec, store=store, models=models, folder=folder, progress=progress, cancel=cancel,
+            on_records=on_records, elsewhere=run,
+        )  # fmt: skip
+    finally:
+        run.close()
 
 
 def _chunk_hook(on_chunk: ChunkDone | None, on_records: RecordsDone | None) -> ChunkDone | None:
@@ -160,6 +167,8 @@ def _chunk_hook(on_chunk: ChunkDone | None, on_records: RecordsDone | None) -> C
 
 
 class _ClusterRun:
+    """The cluster's share of one job (``Elsewhere``): its actors live from the first task to ``close``."""
+
     def __init__(
         self, ray: Any, options: ClusterOptions, worker: type[ChunkWorker], spec: TransformSpec,
         store: PersonaStore, folder: Path, progress: Progress | None, cancel: threading.Event | None,
@@ -167,8 +176,43 @@ class _ClusterRun:
     ) -> None:  # fmt: skip
         self.ray, self.options, self.worker = ray, options, worker
         self.spec, self.store, self.spec_json, self.folder = spec, store, spec.model_dump_json(), folder
-        self.kit: JobKit | None = None
         self.progress, self.cancel, self.on_chunk = progress, cancel, on_chunk
+        self.kit: JobKit | None = None
+        self.actors: list[Any] = []
+        self.objects = False
+
+    # ------------------------------------------------------------------ the job's two shares
+
+    def analyse(self, folder: Path, key: AnalysisKey) -> None:
+        """A fresh long job: its face analysis in one range of chunks per worker, then linked."""
+        with FrameReader(self.spec.source) as reader:
+            total = reader.frame_count
+        chunks = len(plan_chunks(total, key.chunk_frames))
+        prepare(folder, key)  # an analysis made for another source or detector is discarded
+        started = any(chunk_file(folder, i).is_file() for i in range(chunks))
+        if total < self.options.split_analysis_frames or started:
+            return  # the engine analyses (or resumes) it itself
+        self.store.get(self.spec.persona)  # an unknown persona fails before the cluster works
+        actors = self._start()
+        ranges = split_ranges(chunks, len(actors))
+        if len(ranges) < 2:
+            return
+        log.info("cluster: face analysis of %s in %d ranges", self.spec.source, len(ranges))
+        frames_done = 0
+
+        def done(item: tuple[int, int], result: dict[str, Any]) -> None:
+            nonlocal frames_done
+            for name, data in (result.get("files") or {}).items():  # from a worker's own folder
+                write_atomic(folder / name, data)
+            frames_done += min(item[1] * key.chunk_frames, total) - item[0] * key.chunk_frames
+            if self.progress is not None:
+                self.progress("analyse", frames_done, total)
+
+        def send(actor: Any, r: tuple[int, int]) -> Any:
+            return actor.analyse_chunks.remote(self.spec_json, str(self.folder), r[0], r[1], self.kit)
+
+        self._schedule(deque(ranges), send, done)
+        link_ranges(folder, ranges)
 
     def encode(self, rspec: RenderSpec, work_dir: Path) -> None:
         """Encode every chunk the work folder lacks on the cluster and list it in the folder's manifest."""
@@ -178,31 +222,64 @@ class _ClusterRun:
         work_dir.mkdir(parents=True, exist_ok=True)
         manifest = load_manifest(work_dir)
         done = reusable_chunks(work_dir, manifest, plan) if manifest is not None else set()
+        state = {"manifest": manifest}
         todo = deque(i for i in range(len(plan)) if i not in done)
         if not todo:
             return
-        resources = self.ray.cluster_resources()
-        gpus = int(resources.get("GPU", 0))
-        count = max(1, min(self.options.workers or gpus or 1, len(todo)))
+        self._start()
+        if self.kit is not None:
+            self.kit = with_analysis(self.ray, self.kit, self.folder)
+        log.info("cluster: %d chunks of %s on %d workers", len(todo), rspec.output, len(self.actors))
+        frames_done = sum(b - a for i, (a, b) in enumerate(plan) if i not in todo)
+
+        def adopted(index: int, result: dict[str, Any]) -> None:
+            nonlocal frames_done
+            state["manifest"] = _adopt(work_dir, state["manifest"], rspec, plan, result)
+            result.pop("data", None)  # written: the listeners get the report, not the bytes
+            result["adopted"] = time.time()
+            record = result["record"]
+            frames_done += record["stop"] - record["start"]
+            if self.progress is not None:
+                self.progress("render", frames_done, plan[-1][1])
+            if self.on_chunk is not None:
+                self.on_chunk(result)
+
+        self._schedule(
+            todo,
+            lambda actor, i: actor.render_chunk.remote(self.spec_json, str(self.folder), i, self.kit),
+            adopted,
+        )
+
+    # ------------------------------------------------------------------ actors
+
+    def _start(self) -> list[Any]:
+        """The job's actors: one per GPU (or ``workers``), started once; with the object-store transfer
+        the job's source and personas are put into the store once too."""
+        if self.actors:
+            return self.actors
+        gpus = int(self.ray.cluster_resources().get("GPU", 0))
+        count = max(1, self.options.workers or gpus or 1)
         actor_class = self.ray.remote(self.worker).options(
             num_gpus=1 if gpus else 0, max_restarts=self.options.retries,
             max_task_retries=self.options.retries,
         )  # fmt: skip
-        objects = self._transfer() == "objects"
-        if objects:
+        self.objects = self._transfer() == "objects"
+        if self.objects:
             self.kit = make_kit(self.ray, self.spec, self.folder, self.store)
-        home = None if objects else os.environ.get(HOME_ENV)  # shared: the driver's store and models
-        actors = [actor_class.remote(home, f"worker {i + 1}") for i in range(count)]
-        log.info("cluster: %d chunks of %s on %d workers (%s)", len(todo), rspec.output, count,
-                 "through the object store" if objects else "shared folder")  # fmt: skip
-        try:
-            self._dispatch(actors, todo, plan, work_dir, rspec, manifest)
-        finally:
-            if objects:  # each worker deletes its copy of the job
-                with contextlib.suppress(Exception):
-                    self.ray.get([a.forget.remote(self.folder.name) for a in actors], timeout=60)
-            for actor in actors:
-                self.ray.kill(actor)
+        home = None if self.objects else os.environ.get(HOME_ENV)  # shared: the driver's store and models
+        self.actors = [actor_class.remote(home, f"worker {i + 1}") for i in range(count)]
+        log.info("cluster: %d workers for %s (%s)", count, self.folder.name,
+                 "through the object store" if self.objects else "shared folder")  # fmt: skip
+        return self.actors
+
+    def close(self) -> None:
+        """Stop the job's actors (each deletes its copy of the job first)."""
+        if self.objects and self.actors:
+            with contextlib.suppress(Exception):
+                self.ray.get([a.forget.remote(self.folder.name) for a in self.actors], timeout=60)
+        for actor in self.actors:
+            self.ray.kill(actor)
+        self.actors = []
 
     def _transfer(self) -> str:
         if self.options.transfer != "auto":
@@ -213,33 +290,24 @@ class _ClusterRun:
         nodes = {n["NodeManagerAddress"] for n in self.ray.nodes() if n.get("Alive")}
         return "shared" if nodes == {here} else "objects"
 
-    def _dispatch(
-        self, actors: list[Any], todo: deque[int], plan: list[tuple[int, int]], work_dir: Path,
-        rspec: RenderSpec, manifest: RenderManifest | None,
-    ) -> None:  # fmt: skip
-        free, pending, sent = list(actors), dict[Any, Any](), dict[Any, float]()
-        frames_done = sum(b - a for i, (a, b) in enumerate(plan) if i not in todo)
-        while todo or pending:
-            while todo and free:
-                actor, index = free.pop(), todo.popleft()
-                ref = actor.render_chunk.remote(self.spec_json, str(self.folder), index, self.kit)
-                pending[ref], sent[ref] = actor, time.time()
+    def _schedule(self, items: deque[Any], call: Callable[[Any, Any], Any],
+                  done: Callable[[Any, dict[str, Any]], None]) -> None:  # fmt: skip
+        """``call(actor, item)`` for every item, an item at a time per actor as they free up; ``done(item,
+        result)`` in this thread as each finishes (its ``dispatched`` time added)."""
+        free, pending = list(self.actors), dict[Any, tuple[Any, Any, float]]()
+        while items or pending:
+            while items and free:
+                actor, item = free.pop(), items.popleft()
+                pending[call(actor, item)] = (actor, item, time.time())
             ready, _ = self.ray.wait(list(pending), num_returns=1, timeout=0.25)
             if self.cancel is not None and self.cancel.is_set():
-                raise RenderCancelled("The render was cancelled; finished chunks are kept for a resume.")
+                raise RenderCancelled("The job was cancelled; finished chunks are kept for a resume.")
             for ref in ready:
-                free.append(pending.pop(ref))
+                actor, item, sent = pending.pop(ref)
+                free.append(actor)
                 result = self._result(ref)
-                manifest = _adopt(work_dir, manifest, rspec, plan, result)
-                result.pop("data", None)  # written: the listeners get the report, not the bytes
-                # the cluster's own cost of the chunk: dispatched → started, finished → adopted here
-                result.update(dispatched=sent.pop(ref), adopted=time.time())
-                record = result["record"]
-                frames_done += record["stop"] - record["start"]
-                if self.progress is not None:
-                    self.progress("render", frames_done, plan[-1][1])
-                if self.on_chunk is not None:
-                    self.on_chunk(result)
+                result["dispatched"] = sent
+                done(item, result)
 
     def _result(self, ref: Any) -> dict[str, Any]:
         ray = self.ray

@@ -14,11 +14,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from layer_desktop.engine.cluster.kit import JobKit, open_kit
+from layer_desktop.engine.cluster.kit import JobKit, fetch_source, open_kit
 from layer_desktop.engine.media.chunks import ChunkRecord
+from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.engine.media.render import RenderSpec, encode_chunks
 from layer_desktop.engine.personas import PersonaStore
-from layer_desktop.engine.pipeline.job import chunk_stage
+from layer_desktop.engine.pipeline.analysis_split import analyse_range
+from layer_desktop.engine.pipeline.job import analysis_key, chunk_stage
 from layer_desktop.engine.pipeline.processor import TransformProcessor
 from layer_desktop.engine.pipeline.records import FrameRecord
 from layer_desktop.engine.pipeline.spec import TransformSpec
@@ -56,8 +58,7 @@ class ChunkWorker:
             else:
                 import ray
 
-                root = self._roots.setdefault(kit.job, Path(tempfile.mkdtemp(prefix="layer-worker-")))
-                local = open_kit(ray, kit, spec, root)
+                local = open_kit(ray, kit, spec, self._root(kit))
                 folder = local.folder
                 stage = chunk_stage(
                     local.spec, folder, local.store, on_records=self._rows.extend, key=local.key
@@ -91,11 +92,37 @@ class ChunkWorker:
             "work_dir": str(work_dir),
             "started": started,
             "finished": time.time(),
-            "pid": os.getpid(),
-            "node": socket.gethostname(),
-            "node_id": _node_id(),
-            "worker": self.name,
+            **self._where(),
         }
+
+    def _root(self, kit: JobKit) -> Path:
+        return self._roots.setdefault(kit.job, Path(tempfile.mkdtemp(prefix="layer-worker-")))
+
+    def analyse_chunks(
+        self, spec_json: str, folder: str, first: int, stop: int, kit: JobKit | None = None
+    ) -> dict[str, Any]:
+        """Analyse the faces of analysis chunks ``first`` .. ``stop - 1`` (provisional track ids: the
+        driver links the ranges). Shared storage: into the job folder; with a ``kit``: into this worker's
+        own, and the files' bytes come back (``files``)."""
+        started = time.time()
+        spec = TransformSpec.model_validate_json(spec_json)
+        if kit is None:
+            source, out, key = Path(spec.source), Path(folder) / "analysis", analysis_key(spec)
+        else:
+            import ray
+
+            root = self._root(kit)
+            source, out, key = fetch_source(ray, kit, root), root / "jobs" / kit.job / "analysis", kit.key
+        with FrameReader(str(source)) as reader:
+            written = analyse_range(reader, out, key, first, stop)
+        return {
+            "first": first, "stop": stop, "started": started, "finished": time.time(),
+            "files": None if kit is None else {f.name: f.read_bytes() for f in written},
+            **self._where(),
+        }  # fmt: skip
+
+    def _where(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "node": socket.gethostname(), "node_id": _node_id(), "worker": self.name}
 
     def forget(self, job: str) -> None:
         """Delete this worker's copy of job ``job`` (its source, analysis and personas)."""

@@ -237,14 +237,20 @@ def _analyse_rest(
     features: Features,
     progress: Progress | None,
     cancel: threading.Event | None,
+    stop_chunk: int | None = None,
+    id_base: int | None = None,
 ) -> None:
+    """Analyse chunks ``first_chunk`` .. ``stop_chunk - 1`` (default: to the end) as a resume at
+    ``first_chunk`` does: a fresh tracker whose ids are linked to ``frames[-1]`` (or, with no frames,
+    numbered from ``id_base``); ``features`` holds at least the frames just before for the cut test."""
     analyzer = _video_analyzer(key.detector)
     rate = float(reader.stream.average_rate or 25)
     # the shot detector resets the tracker at cuts; the tracker's own test would also fire inside dissolves
     config = TrackerConfig(fps=rate, smoothing=None, scene_cut=2.0, idle_detect_every=IDLE_DETECT_EVERY)
     tracker = FaceTracker(analyzer, config)
     ids = [f.track_id for fs in frames for f in fs if f.track_id is not None]
-    link = _Linker(frames[-1] if frames else [], max(ids, default=-1) + 1)
+    link = _Linker(frames[-1] if frames else [], max(ids, default=-1) + 1 if id_base is None else id_base)
+    stop_chunk = len(plan) if stop_chunk is None else stop_chunk
     start = plan[first_chunk][0]
     chunk, pending, first = first_chunk, [], len(features[0])
     for index, rgb in reader.iter_upright(start):
@@ -266,6 +272,8 @@ def _analyse_rest(
             chunk, pending, first = chunk + 1, [], len(features[0])
         if progress is not None:
             progress(index + 1, reader.frame_count)
+        if chunk == stop_chunk:
+            break
     log.info("face analysis: %d frames, %d detector runs", tracker.stats.frames, tracker.stats.detections)
 
 

@@ -31,6 +31,7 @@ from layer_desktop.engine.personas import Persona, PersonaStore
 from layer_desktop.engine.pipeline.analysis import AnalysisKey, analyse_video
 from layer_desktop.engine.pipeline.consent import ConsentWatch
 from layer_desktop.engine.pipeline.disclosure import metadata
+from layer_desktop.engine.pipeline.elsewhere import Elsewhere
 from layer_desktop.engine.pipeline.guard import check_face_frame, guarded_output, spec_restored_on_failure
 from layer_desktop.engine.pipeline.plan import FramePlan, make_plan
 from layer_desktop.engine.pipeline.processor import TransformProcessor
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "analyse", "render"
 RecordsDone = Callable[[list[FrameRecord]], None]  # a chunk's records, once its video is finished
-PreEncode = Callable[[RenderSpec, Path], None]  # (render spec, work folder): chunks encoded elsewhere
 
 
 @dataclass(frozen=True)
@@ -281,11 +281,10 @@ def run_transform(
     cancel: threading.Event | None = None,
     folder: Path | None = None,
     on_records: RecordsDone | None = None,
-    pre_encode: PreEncode | None = None,
+    elsewhere: Elsewhere | None = None,
 ) -> TransformReport:
     """Run (or resume) the job for ``spec`` in ``folder`` (default: ``<data>/jobs/<id from output>``).
-    ``pre_encode(render_spec, work_dir)`` runs after the analysis and before the render: a cluster's
-    workers encode the chunks into the work folder there, and the render only verifies and joins them.
+    ``elsewhere``: a cluster's workers analyse and encode chunks before this process's passes.
     Raises ``PersonaNotFoundError``, ``NoFaceError``, ``MediaError`` subclasses, ``ModelNotFoundError``
     for a missing model backend file, ``EncodeError``, and ``RenderCancelled`` when ``cancel`` is set
     (finished work is kept)."""
@@ -295,7 +294,7 @@ def run_transform(
     with guarded_output(spec, folder):
         watch = ConsentWatch(store, spec, folder.name)
         with watch.stops_job(folder, Path(spec.output)):
-            hooks = _JobHooks(progress, cancel, on_records, pre_encode)
+            hooks = _JobHooks(progress, cancel, on_records, elsewhere)
             return _transform(spec, store, models, hooks, folder, watch)
 
 
@@ -304,7 +303,7 @@ class _JobHooks:
     progress: Progress | None = None
     cancel: threading.Event | None = None
     on_records: RecordsDone | None = None
-    pre_encode: PreEncode | None = None
+    elsewhere: Elsewhere | None = None
 
 
 def _transform(
@@ -317,11 +316,13 @@ def _transform(
     _discard_stale_render(folder, spec)
     write_atomic(folder / "spec.json", spec.model_dump_json(indent=1).encode())
     write_atomic(folder / "state.json", json.dumps({"status": "running"}).encode())
+    if hooks.elsewhere is not None:
+        hooks.elsewhere.analyse(folder / "analysis", analysis_key(spec))
     stages, proc, book, analysis_s = _prepare(spec, folder, store, models, progress, cancel)
     audio = attach_lipsync(spec, folder, proc, converted_audio(spec, folder, stages), models, stages.store)
     rspec = _render_spec(spec, job_id, stages, audio)
-    if hooks.pre_encode is not None:
-        hooks.pre_encode(rspec, folder / "render")
+    if hooks.elsewhere is not None:
+        hooks.elsewhere.encode(rspec, folder / "render")
     report = (lambda d, t: progress("render", d, t)) if progress else None
     result = render(
         rspec, proc, work_dir=folder / "render", progress=report, cancel=cancel,

@@ -18,6 +18,7 @@ from layer_desktop.engine.cluster.worker import ChunkWorker, chunk_work_dir
 from layer_desktop.engine.media.pipeline import RenderCancelled
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.pipeline import TransformSpec, run_transform
+from layer_desktop.engine.pipeline.analysis import load_chunk
 from layer_desktop.engine.pipeline.demo import demo_content, ensure_demo_persona
 from layer_desktop.errors import InputError
 from tests.clips import decode
@@ -151,3 +152,42 @@ def test_voice_and_lipsync_jobs_are_refused_before_anything_runs(store: PersonaS
         with pytest.raises(InputError, match="one engine"):
             run_transform_on_cluster(spec, store=store)
     assert not (tmp_path / "dub.mp4").exists() and not list(tmp_path.glob("layer_home/data/jobs/*"))
+
+
+def _analysis(job_dir: Path) -> list[list[tuple[int, tuple[float, ...]]]]:
+    """Every frame's (track id, box) from a job's analysis chunk files."""
+    frames = []
+    for path in sorted((job_dir / "analysis").glob("faces_*.npz")):
+        frames += [[(f.track_id, f.bbox) for f in faces] for faces in load_chunk(path)[2]]
+    return frames
+
+
+@pytest.mark.parametrize("transfer", ["shared", "objects"])
+def test_a_long_video_is_analysed_in_ranges_as_one_engine_resumed_at_the_same_chunk(
+    ray_cluster: Any, store: PersonaStore, tmp_path: Path, transfer: str
+) -> None:
+    """Two workers analyse chunks 0-1 and 2-3 at once; the driver links the tracks. The analysis, and so
+    the video, equal one engine's whose analysis was interrupted at chunk 2 and resumed."""
+    seen: list[tuple[str, int, int]] = []
+    options = ClusterOptions(transfer=transfer, split_analysis_frames=50)  # 100 frames count as long
+    report = run_transform_on_cluster(
+        demo_spec(tmp_path / "cluster.mp4"), options, store=store, progress=lambda *p: seen.append(p)
+    )
+    assert [p for p in seen if p[0] == "analyse"] == [("analyse", 50, 100), ("analyse", 100, 100)]
+
+    cancel = threading.Event()
+
+    def stop_at_chunk_2(stage: str, done: int, total: int) -> None:
+        if stage == "analyse" and done == 50:
+            cancel.set()
+
+    one = demo_spec(tmp_path / "one_engine.mp4")
+    with pytest.raises(RenderCancelled):
+        run_transform(one, store=store, progress=stop_at_chunk_2, cancel=cancel)
+    reference = run_transform(one, store=store)  # resumes the analysis at chunk 2
+
+    ours, theirs = _analysis(Path(report.job_dir)), _analysis(Path(reference.job_dir))
+    assert len(ours) == len(theirs) == 100 and ours == theirs
+    assert any(faces for faces in ours)  # the astronaut, tracked
+    same_frames(Path(report.output), Path(reference.output))
+    assert streams_sha256(Path(report.output)) == streams_sha256(Path(reference.output))
