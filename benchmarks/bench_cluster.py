@@ -5,8 +5,9 @@ cost), then shared folder and object store, both with the analysis split (one ra
 The clip: the kit's talking-astronaut clip looped to 240 frames, scaled to 720 px high and padded to
 1280x720; chunks of 60 frames (4 chunks). Prints the wall time of each path, their ratio, the cluster
 path's per-chunk overhead (scheduling: dispatched → the worker starts; return: the worker ends → the
-driver has the chunk), the workers' start-up, and a model for N GPUs from them. On a 2-core machine two workers share the cores the one engine already used, so
-the ratio says what the cluster path costs here, not what N GPUs give (see the note it prints).
+driver has the chunk), the workers' start-up, and a model for N GPUs from them. On a 2-core machine
+two workers share the cores the one engine already used, so the ratio says what the cluster path costs
+here, not what N GPUs give (the model says that).
 
 Usage: python benchmarks/bench_cluster.py [--frames 240] [--workers 2]
 """
