@@ -1,4 +1,4 @@
-"""`layer cluster up|status|down|list`: a Ray cluster that renders a job's chunks on several GPUs, on this
+"""`layer cluster up|add|status|down|list`: a Ray cluster that renders a job's chunks on several GPUs, on this
 machine or formed from managed GPU hosts over SSH; `--engine cluster:NAME` sends a transform to it.
 
 The cluster's token lives in the keyring only; Ray gets it in a process's environment or on a remote
@@ -8,6 +8,7 @@ script's standard input, never in argv.
 from __future__ import annotations
 
 import ipaddress
+import sys
 from typing import Annotated
 
 import typer
@@ -119,10 +120,51 @@ def _node_ips(values: list[str], hosts: list[str]) -> dict[str, str]:
     return found
 
 
+@app.command("add")
+def add(
+    name: NameArg,
+    address: Annotated[
+        str, typer.Option("--address", help="The cluster's GCS (HOST:PORT) or ray://HOST:PORT.")
+    ],
+    token_stdin: Annotated[
+        bool, typer.Option("--token-stdin", help="Read the token from standard input (else it is asked for).")
+    ] = False,
+) -> None:
+    """Use a Ray cluster you run yourself: its address, and its token (`ray get-auth-token`) kept in the
+    keyring."""
+    from layer_desktop.engine.cluster.errors import ClusterError
+    from layer_desktop.secrets import KeyringSecrets
+
+    registry.check_name(name)
+    if registry.exists(name):
+        raise ClusterError(
+            f"There is a cluster named {name!r} already.", hint=f"`layer cluster down {name}`."
+        )
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise typer.BadParameter(f"{address!r} is not HOST:PORT or ray://HOST:PORT", param_hint="--address")
+    token = sys.stdin.readline().strip() if token_stdin else typer.prompt("Token", hide_input=True).strip()
+    if not token:
+        raise typer.BadParameter("the cluster needs its token (token auth stays on)", param_hint="token")
+    KeyringSecrets().set(registry.secret_name(name), token)
+    registry.save(registry.ClusterRecord(name=name, kind="external", address=address))
+    out.print(f"cluster {name} at {address}: use it with --engine cluster:{name}")
+
+
 @app.command("status")
 def status(name: NameArg) -> None:
     """Nodes, resources and usage of a cluster (`ray status` on its head)."""
     record = registry.load(name)
+    if record.kind == "external":
+        if record.address.startswith("ray://"):
+            out.print(f"{name}: a Ray client address ({record.address}); see its dashboard for its state.")
+            return
+        from layer_desktop.engine.cluster import nodes
+        from layer_desktop.engine.cluster.local import run_script
+
+        script = nodes.status_script(sys.executable, record.address)
+        out.print(run_script(script, registry.token(name), f"reach the cluster {name!r}"), markup=False)
+        return
     if record.kind == "local":
         from layer_desktop.engine.cluster.local import cluster_status
     else:
@@ -134,6 +176,10 @@ def status(name: NameArg) -> None:
 def down(name: NameArg) -> None:
     """Stop every node of a cluster (only its own processes) and forget its token."""
     record = registry.load(name)
+    if record.kind == "external":
+        registry.forget(name)
+        out.print(f"cluster {name} forgotten (not stopped: it was not started here)")
+        return
     if record.kind == "local":
         from layer_desktop.engine.cluster.local import cluster_down
 
@@ -150,7 +196,7 @@ def list_clusters() -> None:
     """The clusters started with `layer cluster up`."""
     for path in sorted(registry.clusters_dir().glob("*.json")):
         record = registry.load(path.stem)
-        hosts = ", ".join(n.host or "this machine" for n in record.nodes)
+        hosts = ", ".join(n.host or "this machine" for n in record.nodes) or "-"
         out.print(f"{record.name}\t{record.kind}\t{record.address}\t{hosts}")
 
 

@@ -208,6 +208,11 @@ BAD: list[tuple[str, list[str]]] = [
     ("cluster down", []),
     ("cluster down", ["nope"]),
     ("cluster list", ["extra"]),
+    ("cluster add", []),
+    ("cluster add", ["ext"]),  # no --address
+    ("cluster add", ["ext", "--address", "nowhere"]),
+    ("cluster add", ["ext", "--address", "ray://h:99999"]),
+    ("cluster add", ["bad name", "--address", "h:6379"]),
 ]
 
 

@@ -46,6 +46,14 @@ def _layer(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Co
     return done
 
 
+def _layer_input(env: dict[str, str], stdin: str, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from layer_desktop.cli import main; sys.exit(main())", *args],
+        env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def _listens_on_loopback_only(port: int) -> bool:
     """Every listening socket on ``port`` is bound to 127.0.0.1 (from /proc/net/tcp)."""
     found = []
@@ -102,6 +110,24 @@ def test_a_named_cluster_on_this_machine_up_status_render_down(tmp_path: Path) -
         assert len(decode(target)) == 100
         listed = _layer(env, "cluster", "list").stdout
         assert re.match(r"c1\s+local\s+127\.0\.0\.1:\d+\s+this machine", listed), listed
+
+        # the same cluster as one the user runs: its address, and its token on stdin into the keyring
+        read = "from layer_desktop.secrets import KeyringSecrets as K; print(K().get('cluster:c1'))"
+        token = subprocess.run(
+            [sys.executable, "-c", read], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        _layer_input(
+            env, token + "\n", "cluster", "add", "ext", "--address", record["address"], "--token-stdin"
+        )
+        assert "Active:" in _layer(env, "cluster", "status", "ext").stdout
+        _layer_input(
+            env, "not-the-token\n", "cluster", "add", "bad", "--address", record["address"], "--token-stdin"
+        )
+        refused = _layer(env, "cluster", "status", "bad", check=False)
+        assert refused.returncode == 2 and "Could not reach the cluster 'bad'" in refused.stderr, refused
+        assert re.search(r"ext\s+external\s+127\.0\.0\.1:\d+\s+-", _layer(env, "cluster", "list").stdout)
+        assert "forgotten" in _layer(env, "cluster", "down", "ext").stdout
+        assert "forgotten" in _layer(env, "cluster", "down", "bad").stdout
     finally:
         down = _layer(env, "cluster", "down", "c1", check=False)
     assert down.returncode == 0 and re.search(r"cluster c1 stopped \([1-9]\d* processes\)", down.stdout), down

@@ -6,6 +6,7 @@ script's standard input.
     local   ``layer cluster up NAME``: a head on this machine, 127.0.0.1 only
     ssh     ``layer cluster up NAME --host HEAD --host WORKER…``: Ray on managed GPU hosts; jobs go to the
             head host's engine, which drives the cluster
+    external ``layer cluster add NAME --address …``: a cluster the user runs; its token in the keyring
 """
 
 from __future__ import annotations
@@ -39,13 +40,15 @@ class ClusterRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    kind: Literal["local", "ssh"]
-    address: str  # the head's GCS, "IP:PORT": what nodes and drivers join
-    dashboard_port: int  # the dashboard and Jobs API, on the head's 127.0.0.1
-    nodes: tuple[NodeRecord, ...]  # the head first
+    kind: Literal["local", "ssh", "external"]
+    address: str  # the head's GCS, "IP:PORT" (or a Ray client's "ray://HOST:PORT" for an external one)
+    dashboard_port: int = 0  # the dashboard and Jobs API, on the head's 127.0.0.1 (0: not known)
+    nodes: tuple[NodeRecord, ...] = ()  # the head first; none for a cluster this app did not start
 
     @property
     def head(self) -> NodeRecord:
+        if not self.nodes:
+            raise ClusterError(f"The cluster {self.name!r} was not started here: its nodes are not known.")
         return self.nodes[0]
 
 

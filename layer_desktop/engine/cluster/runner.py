@@ -43,7 +43,7 @@ from layer_desktop.engine.media.render import RenderSpec
 from layer_desktop.engine.models import ModelStore
 from layer_desktop.engine.personas import PersonaStore
 from layer_desktop.engine.pipeline.analysis import AnalysisKey, chunk_file
-from layer_desktop.engine.pipeline.analysis_split import link_ranges, prepare, split_ranges
+from layer_desktop.engine.pipeline.analysis_split import RANGES, link_ranges, prepare, split_ranges
 from layer_desktop.engine.pipeline.job import (
     Progress,
     RecordsDone,
@@ -198,12 +198,16 @@ class _ClusterRun:
         if len(ranges) < 2:
             return
         log.info("cluster: face analysis of %s in %d ranges", self.spec.source, len(ranges))
+        # the ranges land in a staging folder; only linked files move into the analysis, so a job killed
+        # in between resumes from linked chunks (its next run analyses the rest itself)
+        staging = folder / RANGES
+        shutil.rmtree(staging, ignore_errors=True)
         frames_done = 0
 
         def done(item: tuple[int, int], result: dict[str, Any]) -> None:
             nonlocal frames_done
             for name, data in (result.get("files") or {}).items():  # from a worker's own folder
-                write_atomic(folder / name, data)
+                write_atomic(staging / name, data)
             frames_done += min(item[1] * key.chunk_frames, total) - item[0] * key.chunk_frames
             if self.progress is not None:
                 self.progress("analyse", frames_done, total)
@@ -212,7 +216,11 @@ class _ClusterRun:
             return actor.analyse_chunks.remote(self.spec_json, str(self.folder), r[0], r[1], self.kit)
 
         self._schedule(deque(ranges), send, done)
-        link_ranges(folder, ranges)
+        link_ranges(staging, ranges)
+        for first, stop in ranges:
+            for i in range(first, stop):
+                chunk_file(staging, i).replace(chunk_file(folder, i))
+        shutil.rmtree(staging, ignore_errors=True)
 
     def encode(self, rspec: RenderSpec, work_dir: Path) -> None:
         """Encode every chunk the work folder lacks on the cluster and list it in the folder's manifest."""

@@ -19,7 +19,7 @@ from layer_desktop.engine.media.chunks import ChunkRecord
 from layer_desktop.engine.media.reader import FrameReader
 from layer_desktop.engine.media.render import RenderSpec, encode_chunks
 from layer_desktop.engine.personas import PersonaStore
-from layer_desktop.engine.pipeline.analysis_split import analyse_range
+from layer_desktop.engine.pipeline.analysis_split import RANGES, analyse_range
 from layer_desktop.engine.pipeline.job import analysis_key, chunk_stage
 from layer_desktop.engine.pipeline.processor import TransformProcessor
 from layer_desktop.engine.pipeline.records import FrameRecord
@@ -107,7 +107,7 @@ class ChunkWorker:
         started = time.time()
         spec = TransformSpec.model_validate_json(spec_json)
         if kit is None:
-            source, out, key = Path(spec.source), Path(folder) / "analysis", analysis_key(spec)
+            source, out, key = Path(spec.source), Path(folder) / "analysis" / RANGES, analysis_key(spec)
         else:
             import ray
 

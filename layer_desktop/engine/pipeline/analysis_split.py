@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 CUT_CONTEXT = 8  # frames before a range that the cut test looks back at
 RANGE_ID_STRIDE = 1_000_000  # a range's provisional track ids start at first chunk × this
+RANGES = "ranges"  # below the analysis folder: the ranges' files until they are linked
 
 
 def split_ranges(chunks: int, parts: int) -> list[tuple[int, int]]:

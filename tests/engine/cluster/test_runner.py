@@ -174,6 +174,7 @@ def test_a_long_video_is_analysed_in_ranges_as_one_engine_resumed_at_the_same_ch
         demo_spec(tmp_path / "cluster.mp4"), options, store=store, progress=lambda *p: seen.append(p)
     )
     assert [p for p in seen if p[0] == "analyse"] == [("analyse", 50, 100), ("analyse", 100, 100)]
+    assert not (Path(report.job_dir) / "analysis" / "ranges").exists()  # linked and moved into place
 
     cancel = threading.Event()
 
