@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -54,13 +55,24 @@ def _layer_input(env: dict[str, str], stdin: str, *args: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def _listens_on_loopback_only(port: int) -> bool:
-    """Every listening socket on ``port`` is bound to 127.0.0.1 (from /proc/net/tcp)."""
+def _listeners(port: int) -> list[str]:
+    """The addresses (hex, as /proc/net/tcp and tcp6 write them) listening on ``port``."""
     found = []
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        if state == "0A" and int(local.split(":")[1], 16) == port:  # 0A: LISTEN
-            found.append(local.split(":")[0])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                found.append(local.rsplit(":", 1)[0])
+    return found
+
+
+def _listening(port: int) -> bool:
+    return bool(_listeners(port))
+
+
+def _listens_on_loopback_only(port: int) -> bool:
+    """Every listening socket on ``port`` is bound to 127.0.0.1."""
+    found = _listeners(port)
     return bool(found) and all(addr == "0100007F" for addr in found)
 
 
@@ -96,6 +108,9 @@ def test_a_named_cluster_on_this_machine_up_status_render_down(tmp_path: Path) -
         assert "token" not in json.dumps(record).lower()  # … not to the record
         assert not (home / ".ray" / "auth_token").exists()  # nor to Ray's default token file
         dash = record["dashboard_port"]
+        deadline = time.monotonic() + 60  # the dashboard may still be starting when `ray start` returns
+        while not _listening(dash) and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert _listens_on_loopback_only(dash)  # the dashboard and Jobs API: 127.0.0.1 only
         with pytest.raises(urllib.error.HTTPError) as refused:  # the Jobs API wants the token
             urllib.request.urlopen(f"http://127.0.0.1:{dash}/api/jobs/", timeout=30)
