@@ -120,6 +120,19 @@ def connect(address: str | None) -> Any:
     return ray
 
 
+def worker_actors(ray: Any, worker: type, options: ClusterOptions) -> tuple[Any, int]:
+    """The Ray actor class for ``worker`` (a GPU each when the cluster has GPUs, restarted and its task
+    retried ``options.retries`` times) and how many to start: ``options.workers``, else one per GPU,
+    never more than the GPUs (one more would wait for a GPU for ever), at least one."""
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    count = max(1, options.workers or gpus or 1)
+    count = min(count, gpus) if gpus else count
+    actor_class = ray.remote(worker).options(
+        num_gpus=1 if gpus else 0, max_restarts=options.retries, max_task_retries=options.retries
+    )
+    return actor_class, count
+
+
 def run_transform_on_cluster(
     spec: TransformSpec,
     options: ClusterOptions | None = None,
@@ -265,12 +278,7 @@ class _ClusterRun:
         the job's source and personas are put into the store once too."""
         if self.actors:
             return self.actors
-        gpus = int(self.ray.cluster_resources().get("GPU", 0))
-        count = max(1, self.options.workers or gpus or 1)
-        actor_class = self.ray.remote(self.worker).options(
-            num_gpus=1 if gpus else 0, max_restarts=self.options.retries,
-            max_task_retries=self.options.retries,
-        )  # fmt: skip
+        actor_class, count = worker_actors(self.ray, self.worker, self.options)
         self.objects = self._transfer() == "objects"
         if self.objects:
             self.kit = make_kit(self.ray, self.spec, self.folder, self.store)

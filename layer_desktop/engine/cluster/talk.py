@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from layer_desktop.engine.cluster.errors import ClusterError
-from layer_desktop.engine.cluster.runner import ClusterOptions, connect
+from layer_desktop.engine.cluster.runner import ClusterOptions, connect, worker_actors
 from layer_desktop.engine.faces.analyzer import FaceAnalyzer
 from layer_desktop.engine.media.pipeline import RenderCancelled
 from layer_desktop.engine.personas import Persona, PersonaStore
@@ -105,13 +105,7 @@ class _TalkRun:
         count), and yield each product as it comes back, signed."""
         source = iter(jobs)
         self.actors, self.free, self.pending = [], [], {}
-        gpus = int(self.ray.cluster_resources().get("GPU", 0))
-        count = max(1, self.options.workers or gpus or 1)
-        count = min(count, gpus) if gpus else count  # a worker holds a GPU: one more would never start
-        actor_class = self.ray.remote(self.worker).options(
-            num_gpus=1 if gpus else 0, max_restarts=self.options.retries,
-            max_task_retries=self.options.retries,
-        )  # fmt: skip
+        actor_class, count = worker_actors(self.ray, self.worker, self.options)
         more = True
         try:
             while True:
