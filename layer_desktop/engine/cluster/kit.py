@@ -4,8 +4,9 @@ the job's face analysis and the personas' bundles; a worker fetches them once pe
 its own, and its chunks come back as the task's result. Nothing of the driver's folders is read or
 written by such a worker.
 
-    kit = make_kit(ray, spec, folder, store)          # driver, once per job
-    local = open_kit(ray, kit, root)                  # worker, once per job: spec, folder, store
+    kit = make_kit(ray, spec, folder, store)          # driver, once per job: source, personas
+    kit = with_analysis(ray, kit, folder)             # driver, once the analysis is complete
+    local = open_kit(ray, kit, spec, root)            # worker, once per job: spec, folder, store
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def _persona_refs(spec: TransformSpec) -> list[str]:
 
 
 def make_kit(ray: Any, spec: TransformSpec, folder: Path, store: PersonaStore) -> JobKit:
-    """Put what the job's workers need into the object store: the source and the personas, and the
-    analysis when the folder has one (``with_analysis`` adds it later)."""
+    """Put what the job's workers need into the object store: the source and the personas
+    (``with_analysis`` adds the analysis once it is complete)."""
     pieces = []
     with Path(spec.source).open("rb") as fh:
         while piece := fh.read(PIECE_BYTES):
@@ -65,8 +66,9 @@ def make_kit(ray: Any, spec: TransformSpec, folder: Path, store: PersonaStore) -
         for i, ref in enumerate(_persona_refs(spec)):
             bundles.append(ray.put(export_persona(store, ref, Path(tmp) / f"{i}.zip").read_bytes()))
     log.info("cluster kit for %s: source in %d pieces, %d personas", folder.name, len(pieces), len(bundles))
-    kit = JobKit(folder.name, Path(spec.source).name, tuple(pieces), None, tuple(bundles), analysis_key(spec))
-    return with_analysis(ray, kit, folder) if (folder / "analysis").is_dir() else kit
+    return JobKit(
+        folder.name, Path(spec.source).name, tuple(pieces), None, tuple(bundles), analysis_key(spec)
+    )
 
 
 def with_analysis(ray: Any, kit: JobKit, folder: Path) -> JobKit:
