@@ -155,17 +155,10 @@ def add(
 def status(name: NameArg) -> None:
     """Nodes, resources and usage of a cluster (`ray status` on its head)."""
     record = registry.load(name)
-    if record.kind == "external":
-        if record.address.startswith("ray://"):
-            out.print(f"{name}: a Ray client address ({record.address}); see its dashboard for its state.")
-            return
-        from layer_desktop.engine.cluster import nodes
-        from layer_desktop.engine.cluster.local import run_script
-
-        script = nodes.status_script(sys.executable, record.address)
-        out.print(run_script(script, registry.token(name), f"reach the cluster {name!r}"), markup=False)
+    if record.address.startswith("ray://"):
+        out.print(f"{name}: a Ray client address ({record.address}); see its dashboard for its state.")
         return
-    if record.kind == "local":
+    if record.kind in ("local", "external"):
         from layer_desktop.engine.cluster.local import cluster_status
     else:
         from layer_desktop.remote.ssh.cluster import cluster_status  # type: ignore[assignment]

@@ -92,8 +92,10 @@ def cluster_up(
 
 
 def cluster_status(record: ClusterRecord) -> str:
-    """``ray status`` of a cluster on this machine (nodes, resources, usage)."""
-    script = nodes.status_script(record.head.python, record.address)
+    """``ray status`` of a cluster on this machine, or of one the user runs, asked from here (nodes,
+    resources, usage)."""
+    python = record.head.python if record.nodes else sys.executable
+    script = nodes.status_script(python, record.address)
     return run_script(script, registry.token(record.name), f"reach the cluster {record.name!r}")
 
 

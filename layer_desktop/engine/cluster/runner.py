@@ -243,7 +243,6 @@ class _ClusterRun:
         work_dir.mkdir(parents=True, exist_ok=True)
         manifest = load_manifest(work_dir)
         done = reusable_chunks(work_dir, manifest, plan) if manifest is not None else set()
-        state = {"manifest": manifest}
         todo = deque(i for i in range(len(plan)) if i not in done)
         if not todo:
             return
@@ -254,8 +253,8 @@ class _ClusterRun:
         frames_done = sum(b - a for i, (a, b) in enumerate(plan) if i not in todo)
 
         def adopted(index: int, result: dict[str, Any]) -> None:
-            nonlocal frames_done
-            state["manifest"] = _adopt(work_dir, state["manifest"], rspec, plan, result)
+            nonlocal frames_done, manifest
+            manifest = _adopt(work_dir, manifest, rspec, plan, result)
             result.pop("data", None)  # written: the listeners get the report, not the bytes
             result["adopted"] = time.time()
             record = result["record"]

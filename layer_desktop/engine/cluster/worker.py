@@ -42,8 +42,7 @@ class ChunkWorker:
         self.name = name  # shown in the job's progress: which worker encoded which chunk
         if layer_home:
             os.environ[HOME_ENV] = layer_home  # the driver's persona store and model folder
-        self._stages: dict[str, _Stage] = {}
-        self._folders: dict[str, Path] = {}  # where each job's chunks are encoded
+        self._stages: dict[str, tuple[_Stage, Path]] = {}  # a job's stage and where its chunks are encoded
         self._roots: dict[str, Path] = {}  # a job's own folder on this worker (kit mode), by job id
         self._rows: list[FrameRecord] = []  # the review records of the chunk being encoded
 
@@ -63,8 +62,8 @@ class ChunkWorker:
                 stage = chunk_stage(
                     local.spec, folder, local.store, on_records=self._rows.extend, key=local.key
                 )
-            self._stages[key], self._folders[key] = stage, folder
-        return self._stages[key], self._folders[key]
+            self._stages[key] = stage, folder
+        return self._stages[key]
 
     def render_chunk(
         self, spec_json: str, folder: str, index: int, kit: JobKit | None = None
