@@ -135,7 +135,23 @@ class Segment(BaseModel):
         return self
 
 
-class TransformSpec(BaseModel):
+class JobSpec(BaseModel):
+    """What every job spec checks: text any file system can hold, and an output name that is safe."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        return refuse_unencodable(data)
+
+    @field_validator("output", check_fields=False)
+    @classmethod
+    def _output_name(cls, value: str) -> str:
+        if (problem := output_name_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
+
+
+class TransformSpec(JobSpec):
     """Everything a transform job needs; ``persona`` is a persona name or id."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -154,22 +170,10 @@ class TransformSpec(BaseModel):
     voice: Voice = Voice()
     lipsync: LipSyncOptions = LipSyncOptions()
 
-    @model_validator(mode="before")
-    @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
-        return refuse_unencodable(data)
-
     @field_validator("face")
     @classmethod
     def _face(cls, value: str) -> str:
         parse_face(value)
-        return value
-
-    @field_validator("output")
-    @classmethod
-    def _output_name(cls, value: str) -> str:
-        if (problem := output_name_problem(value)) is not None:
-            raise ValueError(problem)
         return value
 
     def settings_at(self, frame: int) -> tuple[bool, str, SwapOptions]:

@@ -7,12 +7,12 @@ or ``persona``) and exactly one speech source (``script``, ``script_file`` or ``
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from layer_desktop.engine.media.domain import OUTPUT_PATH_MAX, output_name_problem, refuse_unencodable
-from layer_desktop.engine.pipeline.spec import Disclosure, Output
+from layer_desktop.engine.media.domain import OUTPUT_PATH_MAX
+from layer_desktop.engine.pipeline.spec import Disclosure, JobSpec, Output
 
 AnimatorName = Literal["animate", "liveportrait"]  # liveportrait: six ONNX models (`layer models`)
 ANIMATORS: tuple[str, ...] = get_args(AnimatorName)
@@ -37,7 +37,7 @@ def parse_size(value: str) -> tuple[int, int]:
     return w, h
 
 
-class TalkSpec(BaseModel):
+class TalkSpec(JobSpec):
     """One talking-head video.
 
     ``voice`` is the eSpeak NG voice of system speech (``en``, ``en-us``, ``en+f3``, ``de``…); with a
@@ -66,18 +66,6 @@ class TalkSpec(BaseModel):
     loudness_lufs: float = Field(default=-16.0, ge=-40.0, le=-5.0)
     disclosure: Disclosure = Disclosure()
     output_settings: Output = Output(preset="veryfast")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
-        return refuse_unencodable(data)
-
-    @field_validator("output")
-    @classmethod
-    def _output_name(cls, value: str) -> str:
-        if (problem := output_name_problem(value)) is not None:
-            raise ValueError(problem)
-        return value
 
     @field_validator("size")
     @classmethod
