@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from layer_desktop.engine.media.pipeline import RenderCancelled
 from layer_desktop.engine.models import ModelStore
@@ -99,12 +99,7 @@ class JobRunner:
         for seg in req.spec.segments:
             if seg.persona:
                 self.personas.get(seg.persona)
-        job_id = uuid.uuid4().hex[:12]
-        name = Path(req.spec.output).name or OUTPUT_NAME
-        info = self.store.create_job(job_id, "transform", {"spec": req.spec.model_dump(mode="json")}, name)
-        self._enqueue(job_id)
-        log.info("job %s queued", job_id)
-        return info
+        return self._create("transform", {"spec": req.spec.model_dump(mode="json")}, req.spec.output)
 
     def submit_talk(self, req: TalkRequest) -> JobInfo:
         """Queue a talking head. Raises ``EngineRequestError`` for media the engine does not have and
@@ -112,11 +107,13 @@ class JobRunner:
         resolve_talk(req.spec, self.media)
         if req.spec.persona is not None:
             self.personas.get(req.spec.persona)
+        return self._create("talk", {"talk": req.spec.model_dump(mode="json")}, req.spec.output)
+
+    def _create(self, kind: Literal["transform", "talk"], request: dict[str, Any], output: str) -> JobInfo:
         job_id = uuid.uuid4().hex[:12]
-        name = Path(req.spec.output).name or OUTPUT_NAME
-        info = self.store.create_job(job_id, "talk", {"talk": req.spec.model_dump(mode="json")}, name)
+        info = self.store.create_job(job_id, kind, request, Path(output).name or OUTPUT_NAME)
         self._enqueue(job_id)
-        log.info("talk job %s queued", job_id)
+        log.info("%s job %s queued", kind, job_id)
         return info
 
     def rerender(self, job_id: str, req: RerenderRequest) -> JobInfo:
